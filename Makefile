@@ -1,0 +1,61 @@
+# The renewal pipeline. Two commands for a newcomer: `make run` (the whole pipeline locally)
+# and `make test`. Everything they need is installed by the targets below.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TOOLS := .venv-tools
+STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt functions/shared/requirements.txt requirements.lock | sha1sum | cut -c1-12)
+
+.PHONY: help run test unit lint format validate openapi openapi-check lock clean stop-hint bootstrap
+
+help:
+	@echo "make run        start the whole pipeline locally (installs what it needs)"
+	@echo "make test       lint-free unit, integration and end-to-end tests (starts its own stack)"
+	@echo "make unit       only the fast domain tests"
+	@echo "make lint       ruff, mypy, OpenAPI drift check"
+	@echo "make validate   cfn-lint and sam validate --lint on template.yaml (own venv)"
+	@echo "make openapi    regenerate openapi.json from the code"
+
+bootstrap: $(STAMP)
+
+$(STAMP):
+	@bash infra/bootstrap.sh "$(PYTHON)" "$(VENV)"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+run: $(STAMP)
+	$(PY) -m infra.local.stack
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+unit: $(STAMP)
+	$(PY) -m pytest tests/unit -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy functions infra tests
+	$(PY) -m infra.openapi --check
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+openapi: $(STAMP)
+	$(PY) -m infra.openapi
+
+$(TOOLS)/.installed: requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q -r requirements-tools.txt
+	touch $@
+
+validate: $(TOOLS)/.installed
+	$(TOOLS)/bin/cfn-lint template.yaml
+	$(TOOLS)/bin/sam validate --lint --region us-east-1 --template-file template.yaml
+
+lock: $(STAMP)
+	@{ head -2 requirements.lock; $(VENV)/bin/pip freeze --exclude-editable; } > requirements.lock.new && mv requirements.lock.new requirements.lock
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .local infra/local/node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,74 @@
+"""Customer read API: plans, the caller's account and line, linking a card, the OpenAPI document."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore, DynamoPlanCatalog
+from renewal.http.api import CUSTOMER, caller, create_resolver
+from renewal.http.schemas import ERROR_RESPONSES, AccountOut, LinkLineIn, PlanList, PlanOut
+from renewal.usecases import catalog
+from renewal.usecases.accounts import AccountService
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = create_resolver()
+
+plans = DynamoPlanCatalog()
+accounts = AccountService(DynamoAccountStore(), DynamoLineStore())
+
+
+@app.get("/plans", summary="List plans", responses=ERROR_RESPONSES)
+def list_plans(
+    region: Annotated[str | None, Query(max_length=16, description="e.g. EU, ASIA, NA, GLOBAL")] = None,
+    country: Annotated[str | None, Query(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")] = None,
+) -> PlanList:
+    found = catalog.list_plans(plans, region=region, country=country)
+    return PlanList.model_validate({"plans": [p.to_dict() for p in found]})
+
+
+@app.get("/plans/<plan_id>", summary="One plan", responses=ERROR_RESPONSES)
+def get_plan(plan_id: Annotated[str, Path(max_length=64)]) -> PlanOut:
+    return PlanOut.model_validate(catalog.get_plan(plans, plan_id).to_dict())
+
+
+@app.get("/account", summary="The caller's account and line", security=CUSTOMER, responses=ERROR_RESPONSES)
+def get_account() -> AccountOut:
+    return AccountOut.model_validate(accounts.view(caller(app)))
+
+
+@app.post(
+    "/account/line",
+    summary="Link a card the customer already holds (ICCID + PIN)",
+    security=CUSTOMER,
+    responses={
+        **ERROR_RESPONSES,
+        403: {"description": "wrong PIN"},
+        409: {"description": "card linked elsewhere"},
+        429: {"description": "too many wrong PINs"},
+    },
+)
+def link_line(body: Annotated[LinkLineIn, Body()]) -> AccountOut:
+    return AccountOut.model_validate(accounts.link_line(caller(app), body.iccid, body.pin))
+
+
+@app.get("/openapi.json", summary="This API's OpenAPI document", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    # The committed copy, generated from the code by `make openapi` and checked for drift in CI.
+    document = resources.files("renewal").joinpath("openapi.json").read_text()
+    return Response(status_code=200, content_type="application/json", body=document)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

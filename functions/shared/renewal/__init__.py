@@ -1,0 +1,1 @@
+"""The renewal pipeline's shared package: domain, use cases and adapters (a Lambda layer)."""

@@ -1,0 +1,342 @@
+"""DynamoDB through PynamoDB: the table models and the stores the use cases talk to.
+
+Table names come from the environment (template.yaml sets them); the endpoint comes from
+botocore's usual resolution, so `AWS_ENDPOINT_URL_DYNAMODB` points the same code at
+DynamoDB Local."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    Attribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.connection import Connection
+from pynamodb.constants import STRING
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import size
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from renewal.domain.accounts import Account
+from renewal.domain.lines import Bundle
+from renewal.domain.pins import FailureWindow
+from renewal.domain.plans import Plan
+from renewal.domain.timeutil import from_iso, to_iso
+from renewal.ports import AccountExists, AccountRecord, LineRecord, LineTaken
+
+POOL_AVAILABLE = "available"
+
+
+def _table(variable: str) -> str:
+    # A clear name in errors when a function was deployed without its table variable.
+    return os.environ.get(variable, f"missing-env-{variable}")
+
+
+def _region() -> str | None:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+
+
+class UTCInstantAttribute(Attribute[datetime]):
+    """A UTC instant stored as ISO 8601 with `Z` (second precision), readable in the console."""
+
+    attr_type = STRING
+
+    def serialize(self, value: datetime) -> str:
+        return to_iso(value)
+
+    def deserialize(self, value: str) -> datetime:
+        return from_iso(value)
+
+
+class BundleAttribute(MapAttribute[str, Any]):
+    region = UnicodeAttribute()
+    remaining_data_mb = NumberAttribute()
+    expires_at = UTCInstantAttribute()
+    started_at = UTCInstantAttribute()
+    data_mb_at_top_up = NumberAttribute()
+
+    def to_bundle(self) -> Bundle:
+        return Bundle(
+            region=self.region,
+            remaining_data_mb=int(self.remaining_data_mb),
+            expires_at=self.expires_at,
+            started_at=self.started_at,
+            data_mb_at_top_up=int(self.data_mb_at_top_up),
+        )
+
+    @classmethod
+    def from_bundle(cls, bundle: Bundle) -> BundleAttribute:
+        return cls(
+            region=bundle.region,
+            remaining_data_mb=bundle.remaining_data_mb,
+            expires_at=bundle.expires_at,
+            started_at=bundle.started_at,
+            data_mb_at_top_up=bundle.data_mb_at_top_up,
+        )
+
+
+class PlansByRegion(GlobalSecondaryIndex["PlanModel"]):
+    class Meta:
+        index_name = "by_region"
+        projection = AllProjection()
+
+    region = UnicodeAttribute(hash_key=True)
+    plan_id = UnicodeAttribute(range_key=True)
+
+
+class PlanModel(Model):
+    class Meta:
+        table_name = _table("PLANS_TABLE")
+        region = _region()
+
+    plan_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    region = UnicodeAttribute()
+    countries = UnicodeSetAttribute()
+    data_mb = NumberAttribute()
+    validity_days = NumberAttribute()
+    prices = MapAttribute[str, Any]()
+    by_region = PlansByRegion()
+
+    def to_plan(self) -> Plan:
+        return Plan(
+            plan_id=self.plan_id,
+            name=self.name,
+            kind=self.kind,
+            region=self.region,
+            countries=tuple(sorted(self.countries or ())),
+            data_mb=int(self.data_mb),
+            validity_days=int(self.validity_days),
+            prices={currency: int(amount) for currency, amount in self.prices.as_dict().items()},
+        )
+
+    @classmethod
+    def from_plan(cls, plan: Plan) -> PlanModel:
+        return cls(
+            plan_id=plan.plan_id,
+            name=plan.name,
+            kind=plan.kind,
+            region=plan.region,
+            countries=set(plan.countries),
+            data_mb=plan.data_mb,
+            validity_days=plan.validity_days,
+            prices=MapAttribute(**dict(plan.prices)),
+        )
+
+
+class AccountModel(Model):
+    class Meta:
+        table_name = _table("ACCOUNTS_TABLE")
+        region = _region()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute()
+    locale = UnicodeAttribute()
+    time_zone = UnicodeAttribute()
+    iccid = UnicodeAttribute(null=True)
+    created_at = UTCInstantAttribute()
+    pin_failures = NumberAttribute(default=0)
+    pin_window_started_at = UTCInstantAttribute(null=True)
+
+    def to_record(self) -> AccountRecord:
+        return AccountRecord(
+            account=Account(
+                account_id=self.account_id,
+                email=self.email,
+                locale=self.locale,
+                time_zone=self.time_zone,
+                iccid=self.iccid,
+                created_at=self.created_at,
+            ),
+            pin_failures=FailureWindow(int(self.pin_failures or 0), self.pin_window_started_at),
+        )
+
+    @classmethod
+    def from_account(cls, account: Account) -> AccountModel:
+        return cls(
+            account_id=account.account_id,
+            email=account.email,
+            locale=account.locale,
+            time_zone=account.time_zone,
+            iccid=account.iccid,
+            created_at=account.created_at,
+        )
+
+
+class LinesByPoolState(GlobalSecondaryIndex["LineModel"]):
+    class Meta:
+        index_name = "by_pool_state"
+        projection = KeysOnlyProjection()
+
+    pool_state = UnicodeAttribute(hash_key=True)
+    iccid = UnicodeAttribute(range_key=True)
+
+
+class LineModel(Model):
+    class Meta:
+        table_name = _table("LINES_TABLE")
+        region = _region()
+
+    iccid = UnicodeAttribute(hash_key=True)
+    pin_hash = UnicodeAttribute()
+    account_id = UnicodeAttribute(null=True)
+    # Present only while the line waits in the online pool (sparse index by_pool_state).
+    pool_state = UnicodeAttribute(null=True)
+    bundles = ListAttribute(of=BundleAttribute, default=list)
+    pin_failures = NumberAttribute(default=0)
+    pin_window_started_at = UTCInstantAttribute(null=True)
+    by_pool_state = LinesByPoolState()
+
+    def to_record(self) -> LineRecord:
+        return LineRecord(
+            iccid=self.iccid,
+            pin_hash=self.pin_hash,
+            account_id=self.account_id,
+            bundles=tuple(b.to_bundle() for b in self.bundles or ()),
+            pin_failures=FailureWindow(int(self.pin_failures or 0), self.pin_window_started_at),
+        )
+
+
+def _connection() -> Connection:
+    return Connection(region=_region())
+
+
+def _cancelled_by_condition(error: TransactWriteError, position: int) -> bool:
+    reasons = error.cancellation_reasons or []
+    return len(reasons) > position and reasons[position] is not None and reasons[position].code == "ConditionalCheckFailed"
+
+
+class DynamoPlanCatalog:
+    """The catalog changes rarely: each Lambda instance keeps what it read for `ttl_seconds`."""
+
+    def __init__(self, ttl_seconds: float = 60.0) -> None:
+        self._ttl = ttl_seconds
+        self._cache: dict[str, tuple[float, list[Plan]]] = {}
+
+    def _cached(self, key: str, load: Any) -> list[Plan]:
+        hit = self._cache.get(key)
+        if hit and time.monotonic() - hit[0] < self._ttl:
+            return hit[1]
+        plans: list[Plan] = load()
+        self._cache[key] = (time.monotonic(), plans)
+        return plans
+
+    def all_plans(self) -> list[Plan]:
+        return self._cached("*", lambda: [m.to_plan() for m in PlanModel.scan()])
+
+    def plans_in_region(self, region: str) -> list[Plan]:
+        return self._cached(f"region:{region}", lambda: [m.to_plan() for m in PlanModel.by_region.query(region)])
+
+    def get(self, plan_id: str) -> Plan | None:
+        for plan in self.all_plans():
+            if plan.plan_id == plan_id:
+                return plan
+        return None
+
+
+class DynamoLineStore:
+    def get(self, iccid: str) -> LineRecord | None:
+        try:
+            return LineModel.get(iccid, consistent_read=True).to_record()
+        except LineModel.DoesNotExist:
+            return None
+
+    def pool_candidates(self, limit: int) -> list[str]:
+        return [line.iccid for line in LineModel.by_pool_state.query(POOL_AVAILABLE, limit=limit)]
+
+    def record_pin_failure(self, iccid: str, window: FailureWindow) -> None:
+        LineModel(iccid=iccid).update(
+            actions=[
+                LineModel.pin_failures.set(window.failures),
+                LineModel.pin_window_started_at.set(window.started_at),
+            ],
+            condition=LineModel.iccid.exists(),
+        )
+
+
+class DynamoAccountStore:
+    def get(self, account_id: str) -> AccountRecord | None:
+        try:
+            return AccountModel.get(account_id, consistent_read=True).to_record()
+        except AccountModel.DoesNotExist:
+            return None
+
+    def create_with_pool_line(self, account: Account) -> None:
+        assert account.iccid is not None
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.save(AccountModel.from_account(account), condition=AccountModel.account_id.does_not_exist())
+                transaction.update(
+                    LineModel(iccid=account.iccid),
+                    actions=[LineModel.account_id.set(account.account_id), LineModel.pool_state.remove()],
+                    condition=(LineModel.pool_state == POOL_AVAILABLE) & LineModel.account_id.does_not_exist(),
+                )
+        except TransactWriteError as error:
+            if _cancelled_by_condition(error, 0):
+                raise AccountExists(account.account_id) from error
+            if _cancelled_by_condition(error, 1):
+                raise LineTaken(account.iccid) from error
+            raise
+
+    def link_line(self, account: Account, *, create: bool, release_iccid: str | None) -> None:
+        assert account.iccid is not None
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                if create:
+                    transaction.save(
+                        AccountModel.from_account(account), condition=AccountModel.account_id.does_not_exist()
+                    )
+                else:
+                    transaction.update(
+                        AccountModel(account_id=account.account_id),
+                        actions=[
+                            AccountModel.iccid.set(account.iccid),
+                            AccountModel.pin_failures.set(0),
+                            AccountModel.pin_window_started_at.remove(),
+                        ],
+                        condition=AccountModel.account_id.exists(),
+                    )
+                transaction.update(
+                    LineModel(iccid=account.iccid),
+                    actions=[
+                        LineModel.account_id.set(account.account_id),
+                        LineModel.pool_state.remove(),
+                        LineModel.pin_failures.set(0),
+                        LineModel.pin_window_started_at.remove(),
+                    ],
+                    condition=LineModel.account_id.does_not_exist() | (LineModel.account_id == account.account_id),
+                )
+                if release_iccid:
+                    # Back to the pool only if it is still ours and was never renewed.
+                    transaction.update(
+                        LineModel(iccid=release_iccid),
+                        actions=[LineModel.account_id.remove(), LineModel.pool_state.set(POOL_AVAILABLE)],
+                        condition=(LineModel.account_id == account.account_id)
+                        & (LineModel.bundles.does_not_exist() | (size(LineModel.bundles) == 0)),
+                    )
+        except TransactWriteError as error:
+            if create and _cancelled_by_condition(error, 0):
+                raise AccountExists(account.account_id) from error
+            if any(_cancelled_by_condition(error, i) for i in (1, 2)):
+                raise LineTaken(account.iccid) from error
+            raise
+
+    def record_pin_failure(self, account_id: str, window: FailureWindow) -> None:
+        AccountModel(account_id=account_id).update(
+            actions=[
+                AccountModel.pin_failures.set(window.failures),
+                AccountModel.pin_window_started_at.set(window.started_at),
+            ],
+            condition=AccountModel.account_id.exists(),
+        )

@@ -1,0 +1,1 @@
+"""Plain-Python rules of the product: no I/O, no boto3, no stripe."""

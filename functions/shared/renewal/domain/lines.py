@@ -1,0 +1,115 @@
+"""Lines (eSIM cards) and their bundles: status, balance and the activation rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from renewal.domain.errors import Conflict
+from renewal.domain.plans import Plan
+from renewal.domain.timeutil import to_iso
+
+LAPSE_AFTER = timedelta(days=180)
+
+
+def luhn_check_digit(digits: str) -> str:
+    """The Luhn digit that makes `digits + d` pass the Luhn check."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 0:  # these are doubled once the check digit is appended
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return str((10 - total % 10) % 10)
+
+
+def is_valid_iccid(iccid: str) -> bool:
+    """19 or 20 digits whose last is the Luhn check digit (ITU-T E.118)."""
+    return (
+        isinstance(iccid, str)
+        and iccid.isascii()
+        and iccid.isdigit()
+        and len(iccid) in (19, 20)
+        and luhn_check_digit(iccid[:-1]) == iccid[-1]
+    )
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Data for one region on a line. `data_mb_at_top_up` is the size since the last top-up."""
+
+    region: str
+    remaining_data_mb: int
+    expires_at: datetime
+    started_at: datetime
+    data_mb_at_top_up: int
+
+    def is_live(self, now: datetime) -> bool:
+        return now < self.expires_at
+
+    def to_view(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "remaining_data_mb": self.remaining_data_mb,
+            "expires_at": to_iso(self.expires_at),
+        }
+
+
+@dataclass(frozen=True)
+class LineBalance:
+    status: str
+    remaining_data_mb: int
+    expires_at: datetime | None
+    bundles: tuple[Bundle, ...]
+
+
+def line_balance(bundles: Sequence[Bundle], now: datetime) -> LineBalance:
+    """What a customer sees: only unexpired bundles count; status from the latest expiry."""
+    live = tuple(sorted((b for b in bundles if b.is_live(now)), key=lambda b: b.region))
+    if live:
+        status = "active"
+    elif not bundles:
+        status = "none"
+    elif now >= max(b.expires_at for b in bundles) + LAPSE_AFTER:
+        status = "lapsed"
+    else:
+        status = "expired"
+    return LineBalance(
+        status=status,
+        remaining_data_mb=sum(b.remaining_data_mb for b in live),
+        expires_at=max((b.expires_at for b in live), default=None),
+        bundles=live,
+    )
+
+
+def apply_plan(bundles: Iterable[Bundle], plan: Plan, now: datetime) -> tuple[Bundle, ...]:
+    """DESIGN.md's activation rule: the plan's region bundle restarts from zero when absent or
+    expired (expired data never comes back), gains `data_mb`, and its expiry moves to
+    `max(now, expires_at) + validity_days`. A lapsed line can no longer be renewed."""
+    current = list(bundles)
+    if line_balance(current, now).status == "lapsed":
+        raise Conflict("this line lapsed more than 180 days after its last plan and cannot be renewed", code="line_lapsed")
+    validity = timedelta(days=plan.validity_days)
+    others = [b for b in current if b.region != plan.region]
+    existing = next((b for b in current if b.region == plan.region), None)
+    if existing is None or not existing.is_live(now):
+        renewed = Bundle(
+            region=plan.region,
+            remaining_data_mb=plan.data_mb,
+            expires_at=now + validity,
+            started_at=now,
+            data_mb_at_top_up=plan.data_mb,
+        )
+    else:
+        remaining = existing.remaining_data_mb + plan.data_mb
+        renewed = replace(
+            existing,
+            remaining_data_mb=remaining,
+            expires_at=max(now, existing.expires_at) + validity,
+            data_mb_at_top_up=remaining,
+        )
+    return tuple(sorted([*others, renewed], key=lambda b: b.region))

@@ -1,0 +1,95 @@
+"""One way to build an API function's resolver, so every route answers errors the same way:
+`{"error": {"code", "message"}}`, never the library's default shape, never a 500 for bad input."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+from renewal.domain.errors import DomainError
+from renewal.usecases.accounts import Identity
+
+logger = Logger()
+
+# Named in each protected route's OpenAPI `security`; API Gateway's JWT authorizer enforces it.
+COGNITO = "cognito"
+SECURITY_SCHEMES = {COGNITO: HTTPBearer(bearerFormat="JWT", description="Cognito ID token (Authorization: Bearer)")}
+CUSTOMER = [{COGNITO: []}]
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps({"error": {"code": code, "message": message}}),
+        headers=headers or {},
+    )
+
+
+def _describe(errors: list[dict[str, Any]]) -> str:
+    parts = []
+    for error in errors[:5]:
+        location = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+        parts.append(f"{location or 'body'}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts) or "the request is not valid"
+
+
+def create_resolver() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+
+    @app.exception_handler(DomainError)
+    def _domain_error(error: DomainError) -> Response[str]:
+        headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+        return error_response(error.status, error.code, error.message, headers)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response[str]:
+        errors = list(error.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not valid JSON")
+        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", _describe(errors))
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response[str]:
+        return error_response(HTTPStatus.NOT_FOUND, "route_not_found", "no such route")
+
+    return app
+
+
+def caller(app: APIGatewayHttpResolver) -> Identity:
+    """The verified caller. API Gateway's JWT authorizer has already checked the token; a route
+    reached without claims is a deployment mistake, answered as unauthenticated."""
+    claims = app.current_event.request_context.authorizer.jwt_claim or {}
+    subject = claims.get("sub")
+    if not subject:
+        raise _Unauthenticated("a valid bearer token is required")
+    return Identity(
+        account_id=str(subject),
+        email=str(claims.get("email", "")),
+        locale=claims.get("locale"),
+        time_zone=claims.get("zoneinfo"),
+        groups=parse_groups(claims.get("cognito:groups")),
+    )
+
+
+def parse_groups(value: Any) -> tuple[str, ...]:
+    """API Gateway hands array claims over as text such as `[store-staff other]`."""
+    if value is None:
+        return ()
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    text = str(value).strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return tuple(part for part in text.replace(",", " ").split() if part)
+
+
+class _Unauthenticated(DomainError):
+    status = 401
+    code = "unauthenticated"

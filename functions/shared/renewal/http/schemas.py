@@ -1,0 +1,64 @@
+"""Request and response bodies of the customer API (they also generate its OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class PlanOut(BaseModel):
+    plan_id: str
+    name: str
+    kind: Literal["daily", "weekly", "monthly"]
+    region: str
+    countries: list[str] = Field(description="ISO 3166-1 alpha-2 codes")
+    data_mb: int
+    validity_days: int
+    prices: dict[str, int] = Field(description="integer minor units per ISO 4217 currency")
+
+
+class PlanList(BaseModel):
+    plans: list[PlanOut]
+
+
+class BundleOut(BaseModel):
+    region: str
+    remaining_data_mb: int
+    expires_at: str
+
+
+class AccountOut(BaseModel):
+    account_id: str
+    email: str
+    locale: str
+    time_zone: str
+    iccid: str | None
+    status: Literal["none", "active", "expired", "lapsed"]
+    remaining_data_mb: int
+    expires_at: str | None
+    bundles: list[BundleOut]
+
+
+class LinkLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    iccid: str = Field(min_length=1, max_length=32, description="19-20 digits ending in a Luhn check digit")
+    pin: str = Field(min_length=1, max_length=16, description="the PIN printed on the card")
+
+
+ERROR_RESPONSES = {
+    400: {"description": "malformed request", "content": {"application/json": {"model": ErrorBody}}},
+    401: {"description": "missing or bad token", "content": {"application/json": {"model": ErrorBody}}},
+    404: {"description": "not found", "content": {"application/json": {"model": ErrorBody}}},
+    422: {"description": "invalid input", "content": {"application/json": {"model": ErrorBody}}},
+}

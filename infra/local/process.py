@@ -1,0 +1,18 @@
+"""Child processes that cannot outlive the local stack, even when it is killed with SIGKILL."""
+
+from __future__ import annotations
+
+import ctypes
+import signal
+import sys
+
+_PR_SET_PDEATHSIG = 1
+
+
+def child_preexec() -> None:
+    """Runs in each child before exec: Linux sends it SIGTERM when its parent dies."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        except OSError:
+            pass

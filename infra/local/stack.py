@@ -1,0 +1,359 @@
+"""`make run`: the whole pipeline on 127.0.0.1, built from template.yaml.
+
+Starts DynamoDB Local and a moto server, creates the template's resources in them, seeds the
+catalog, a pool of test eSIM lines and a demo customer, serves the HTTP API through a local
+gateway that checks JWTs as API Gateway does, writes `.local/outputs.json`, and stops the whole
+process tree on Ctrl-C or SIGTERM.
+
+    python -m infra.local.stack [--gateway-port 3000] [--ports auto] [--state-dir .local]
+Ports also come from GATEWAY_PORT, DYNAMODB_PORT, MOTO_PORT, STRIPE_PORT."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+REGION = "us-east-1"
+STACK_NAME = "renewal-local"
+DEMO_EMAIL = "demo@example.com"
+DEMO_PASSWORD = "Demo-pass-2026"
+STRIPE_TEST_KEY = "sk_test_local_renewal"
+STRIPE_WEBHOOK_SECRET = "whsec_local_renewal_0123456789abcdef"
+LINE_POOL_SIZE = 150
+
+# Local runs want short waits: a failed activation is retried in seconds, not a minute.
+PARAMETER_OVERRIDES = {
+    "ActivationVisibilityTimeoutSeconds": "5",
+    "ActivationMaxReceives": "3",
+    "LogRetentionDays": "1",
+    "LogLevel": "INFO",
+}
+DEFAULT_PORTS = {"gateway": 3000, "dynamodb": 8000, "moto": 5001, "stripe": 12111}
+
+log = logging.getLogger("local-stack")
+
+
+class StackError(Exception):
+    """A problem the person running the stack can fix; printed without a traceback."""
+
+
+@dataclass
+class Ports:
+    gateway: int
+    dynamodb: int
+    moto: int
+    stripe: int
+
+    @classmethod
+    def choose(cls, auto: bool, overrides: dict[str, int | None]) -> Ports:
+        from infra.local.services import free_port, port_in_use
+
+        chosen: dict[str, int] = {}
+        for name, default in DEFAULT_PORTS.items():
+            requested = overrides.get(name) or _env_port(name)
+            if requested is None and auto:
+                port = free_port()
+            else:
+                port = requested or default
+                if port_in_use(port):
+                    variable = f"{name.upper()}_PORT"
+                    raise StackError(
+                        f"port {port} (for {name}) is already in use on 127.0.0.1; "
+                        f"stop what holds it or pick another with {variable}=<port> (or --ports auto)"
+                    )
+            chosen[name] = port
+        return cls(**chosen)
+
+
+def _env_port(name: str) -> int | None:
+    value = os.environ.get(f"{name.upper()}_PORT")
+    return int(value) if value else None
+
+
+@dataclass
+class LocalPipeline:
+    state_dir: Path
+    ports: Ports
+    stack_name: str = STACK_NAME
+    template_path: Path = TEMPLATE
+    _processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    _stoppers: list[Any] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ start
+    def start(self) -> dict[str, str]:
+        from infra.local import services
+
+        started = time.monotonic()
+        logs = self.state_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "outputs.json").unlink(missing_ok=True)
+
+        jar_dir = services.ensure_dynamodb_local(ROOT)
+        dynamodb_url = f"http://127.0.0.1:{self.ports.dynamodb}"
+        aws_url = f"http://127.0.0.1:{self.ports.moto}"
+        self._processes.append(services.start_dynamodb_local(self.ports.dynamodb, jar_dir, logs))
+        self._processes.append(services.start_moto(self.ports.moto, logs))
+        services.wait_for_dynamodb(dynamodb_url, self._processes[0], logs)
+        services.wait_for_moto(aws_url, self._processes[1], logs)
+        log.info("emulators ready in %.1f s", time.monotonic() - started)
+
+        self._point_this_process_at(dynamodb_url, aws_url)
+        stack = self._create_resources(dynamodb_url, aws_url)
+        stripe_url = self._start_stripe()
+        gateway_url = f"http://127.0.0.1:{self.ports.gateway}"
+        demo = self._seed(stack)
+        self._start_gateway(stack, dynamodb_url, aws_url, stripe_url)
+
+        outputs = dict(stack.outputs())
+        outputs.update(
+            {
+                "ApiUrl": gateway_url,
+                "Region": REGION,
+                "AwsEndpointUrl": aws_url,
+                "DynamoDbEndpointUrl": dynamodb_url,
+                "StripeApiBase": stripe_url,
+                "StripeSecretKey": STRIPE_TEST_KEY,
+                "StripeWebhookSecret": STRIPE_WEBHOOK_SECRET,
+                "WebhookUrl": f"{gateway_url}/webhooks/stripe",
+                "SiteUrl": f"{gateway_url}/app/",
+                "DemoUserEmail": demo.email,
+                "DemoUserPassword": demo.password,
+                "DemoUserIccid": demo.iccid,
+                "StackName": self.stack_name,
+            }
+        )
+        self.outputs = outputs
+        _write_atomically(self.state_dir / "outputs.json", json.dumps(outputs, indent=2, sort_keys=True) + "\n")
+        log.info("local stack up in %.1f s", time.monotonic() - started)
+        return outputs
+
+    def _point_this_process_at(self, dynamodb_url: str, aws_url: str) -> None:
+        # The seed step runs in this process through the same adapters the functions use.
+        os.environ.update(_aws_environment(dynamodb_url, aws_url))
+
+    def _create_resources(self, dynamodb_url: str, aws_url: str) -> Any:
+        from infra.local.cfn import LocalStack, load_template
+        from infra.local.resources import create_resources
+
+        stack = LocalStack(load_template(self.template_path), self.stack_name, REGION, PARAMETER_OVERRIDES)
+        create_resources(stack, dynamodb_url, aws_url)
+        return stack
+
+    def _start_stripe(self) -> str:
+        from infra.local.stripe_standin.server import StripeStandIn
+
+        standin = StripeStandIn(
+            "127.0.0.1",
+            self.ports.stripe,
+            f"http://127.0.0.1:{self.ports.gateway}/webhooks/stripe",
+            STRIPE_WEBHOOK_SECRET,
+            retry_scale=0.001,
+        )
+        standin.start()
+        self._stoppers.append(standin.stop)
+        return str(standin.url)
+
+    def _seed(self, stack: Any) -> Any:
+        import boto3
+
+        env = {f.logical_id: f.environment for f in stack.functions()}
+        tables = next(iter(env.values()))
+        for variable in ("PLANS_TABLE", "ACCOUNTS_TABLE", "LINES_TABLE", "ORDERS_TABLE"):
+            os.environ[variable] = tables[variable]
+        from infra import seed
+
+        written, _ = seed.seed_catalog()
+        pool = seed.seed_line_pool(LINE_POOL_SIZE)
+        cards = seed.seed_test_cards()
+        cognito = boto3.client("cognito-idp", region_name=REGION)
+        demo = seed.seed_demo_customer(
+            cognito, stack.outputs()["UserPoolId"], DEMO_EMAIL, DEMO_PASSWORD, datetime.now(UTC)
+        )
+        log.info("seeded %d plans, %d pool lines, %d retail test cards, demo customer", written, len(pool), cards)
+        return demo
+
+    def _start_gateway(self, stack: Any, dynamodb_url: str, aws_url: str, stripe_url: str) -> None:
+        from infra.local.gateway import LocalHttpApi, Route
+        from infra.local.jwt_authorizer import JwtConfig
+        from infra.local.lambda_runtime import FunctionConfig, FunctionPool
+
+        base_env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "LANG": "C.UTF-8",
+            "TZ": "UTC",
+            **_aws_environment(dynamodb_url, aws_url),
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "STRIPE_API_BASE": stripe_url,
+        }
+        pools: dict[str, FunctionPool] = {}
+        routes: list[Route] = []
+        for spec in stack.functions():
+            config = FunctionConfig(
+                name=spec.name,
+                handler=spec.handler,
+                code_dir=Path(spec.code_dir),
+                layer_dirs=[Path(p) for p in spec.layer_dirs],
+                environment=dict(spec.environment),
+                timeout_s=float(spec.timeout),
+                memory_mb=int(spec.memory),
+                log_path=self.state_dir / "logs" / f"{spec.logical_id}.log",
+            )
+            pools[spec.logical_id] = FunctionPool(config, base_env)
+            for route in spec.http_routes:
+                jwt = None
+                if route.auth is not None:
+                    pool_id = route.auth.issuer.rstrip("/").rsplit("/", 1)[-1]
+                    jwt = JwtConfig(
+                        issuer=route.auth.issuer,
+                        audience=tuple(route.auth.audience),
+                        jwks_url=f"{aws_url}/{pool_id}/.well-known/jwks.json",
+                        identity_source=route.auth.identity_source,
+                    )
+                routes.append(Route(route.method.upper(), route.path, spec.logical_id, jwt))
+        site = ROOT / "site"
+        api = LocalHttpApi(
+            routes,
+            lambda function, event: pools[function].invoke(event),
+            port=self.ports.gateway,
+            site_dir=site if site.is_dir() else None,
+        )
+        api.start()
+        self._stoppers.append(api.stop)
+        for pool in pools.values():
+            self._stoppers.append(pool.stop)
+        self.pools = pools
+
+    # ------------------------------------------------------------------ stop
+    def stop(self) -> None:
+        for stopper in reversed(self._stoppers):
+            with contextlib.suppress(Exception):
+                stopper()
+        for process in reversed(self._processes):
+            if process.poll() is None:
+                process.terminate()
+        for process in self._processes:
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        (self.state_dir / "outputs.json").unlink(missing_ok=True)
+
+
+def _aws_environment(dynamodb_url: str, aws_url: str) -> dict[str, str]:
+    # botocore reads these, so the same code reaches moto and DynamoDB Local instead of AWS.
+    return {
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL": aws_url,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+    }
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(text)
+    temporary.replace(path)
+
+
+@contextlib.contextmanager
+def single_instance(state_dir: Path) -> Iterator[None]:
+    """A second `make run` on the same checkout says so instead of failing on a busy port."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = state_dir / "stack.lock"
+    handle = open(lock_path, "a+")  # noqa: SIM115  (held for the stack's lifetime)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise StackError(
+            f"the local stack is already running ({holder}); use it, or stop it with Ctrl-C in its terminal "
+            f"(or `kill <pid>`) before starting another"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}, outputs in {state_dir / 'outputs.json'}")
+    handle.flush()
+    try:
+        yield
+    finally:
+        handle.close()
+
+
+def _banner(outputs: dict[str, str], state_dir: Path) -> str:
+    api = outputs["ApiUrl"]
+    return f"""
+The renewal pipeline is running locally (Ctrl-C stops everything).
+  API            {api}
+  outputs        {state_dir / 'outputs.json'}
+  logs           {state_dir / 'logs'}/
+Try:
+  curl -s {api}/plans?region=EU | python3 -m json.tool | head -30
+  curl -s -o /dev/null -w '%{{http_code}}\\n' {api}/account        # 401 without a token
+  .venv/bin/python -m infra.local.client account --email {outputs['DemoUserEmail']} --password {outputs['DemoUserPassword']}
+  .venv/bin/python -m infra.local.client signup --email you@example.com --password 'Pass-word-123'
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.local.stack", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--state-dir", type=Path, default=ROOT / ".local")
+    parser.add_argument("--ports", choices=["default", "auto"], default="default", help="auto: free ports")
+    for name in DEFAULT_PORTS:
+        parser.add_argument(f"--{name}-port", type=int, default=None)
+    parser.add_argument("--stack-name", default=STACK_NAME)
+    parser.add_argument("--template", type=Path, default=TEMPLATE)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("gateway").setLevel(logging.WARNING)
+
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        stop_requested.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    pipeline: LocalPipeline | None = None
+    try:
+        with single_instance(args.state_dir):
+            ports = Ports.choose(args.ports == "auto", {n: getattr(args, f"{n}_port") for n in DEFAULT_PORTS})
+            pipeline = LocalPipeline(args.state_dir, ports, args.stack_name, args.template)
+            outputs = pipeline.start()
+            print(_banner(outputs, args.state_dir), flush=True)
+            while not stop_requested.wait(0.5):
+                pass
+            print("stopping the local stack...", flush=True)
+    except StackError as error:
+        print(f"make run: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if pipeline is not None:
+            pipeline.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

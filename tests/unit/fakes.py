@@ -1,0 +1,68 @@
+"""In-memory stores with the same contracts as the DynamoDB adapters (fakes, not mocks)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from renewal.domain.accounts import Account
+from renewal.domain.pins import FailureWindow
+from renewal.ports import AccountExists, AccountRecord, LineRecord, LineTaken
+
+
+class FakeLines:
+    def __init__(self) -> None:
+        self.lines: dict[str, LineRecord] = {}
+        self.pool: set[str] = set()
+
+    def add(self, record: LineRecord, *, in_pool: bool = False) -> None:
+        self.lines[record.iccid] = record
+        if in_pool:
+            self.pool.add(record.iccid)
+
+    def get(self, iccid: str) -> LineRecord | None:
+        return self.lines.get(iccid)
+
+    def pool_candidates(self, limit: int) -> list[str]:
+        return sorted(self.pool)[:limit]
+
+    def record_pin_failure(self, iccid: str, window: FailureWindow) -> None:
+        self.lines[iccid] = replace(self.lines[iccid], pin_failures=window)
+
+
+class FakeAccounts:
+    def __init__(self, lines: FakeLines) -> None:
+        self.accounts: dict[str, AccountRecord] = {}
+        self.lines = lines
+
+    def get(self, account_id: str) -> AccountRecord | None:
+        return self.accounts.get(account_id)
+
+    def create_with_pool_line(self, account: Account) -> None:
+        assert account.iccid
+        if account.account_id in self.accounts:
+            raise AccountExists(account.account_id)
+        if account.iccid not in self.lines.pool:
+            raise LineTaken(account.iccid)
+        self.lines.pool.discard(account.iccid)
+        self.lines.lines[account.iccid] = replace(self.lines.lines[account.iccid], account_id=account.account_id)
+        self.accounts[account.account_id] = AccountRecord(account)
+
+    def link_line(self, account: Account, *, create: bool, release_iccid: str | None) -> None:
+        assert account.iccid
+        if create and account.account_id in self.accounts:
+            raise AccountExists(account.account_id)
+        line = self.lines.lines[account.iccid]
+        if line.account_id not in (None, account.account_id):
+            raise LineTaken(account.iccid)
+        if release_iccid:
+            released = self.lines.lines[release_iccid]
+            if released.account_id != account.account_id or released.bundles:
+                raise LineTaken(release_iccid)
+            self.lines.lines[release_iccid] = replace(released, account_id=None)
+            self.lines.pool.add(release_iccid)
+        self.lines.pool.discard(account.iccid)
+        self.lines.lines[account.iccid] = replace(line, account_id=account.account_id, pin_failures=FailureWindow(0, None))
+        self.accounts[account.account_id] = AccountRecord(account)
+
+    def record_pin_failure(self, account_id: str, window: FailureWindow) -> None:
+        self.accounts[account_id] = replace(self.accounts[account_id], pin_failures=window)
