@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from ._jsonschema import Draft202012Validator, ValidationError
 
 JSON = Any
 _INT_RE = re.compile(r"^-?\d+$")
@@ -269,10 +268,7 @@ def decode_form(
     tree = _build_tree(pairs)
     for name in drop:
         tree.pop(name, None)
-    if schema is None:
-        shaped = _shape(tree, None, SchemaView({}), [])
-    else:
-        shaped = _shape(tree, schema, SchemaView(schema), [])
+    shaped = _shape(tree, schema, SchemaView(schema or {}), [])
     assert isinstance(shaped, dict)
     return shaped
 
@@ -295,8 +291,14 @@ _PRIORITY = {
 
 def _describe_type(expected: Any) -> str:
     t = expected if isinstance(expected, str) else (expected[0] if expected else "value")
-    return {"object": "object", "array": "array", "integer": "integer", "boolean": "boolean",
-            "number": "number", "string": "string"}.get(str(t), str(t))
+    return {
+        "object": "object",
+        "array": "array",
+        "integer": "integer",
+        "boolean": "boolean",
+        "number": "number",
+        "string": "string",
+    }.get(str(t), str(t))
 
 
 def _leaf_errors(err: ValidationError) -> list[ValidationError]:
@@ -338,7 +340,10 @@ def _to_param_error(err: ValidationError) -> ParamError:
         return ParamError(f"Invalid {kind}", param=name)
     if err.validator == "enum":
         opts = [str(x) for x in err.validator_value]
-        listed = ", ".join(opts[:-1]) + (", or " if len(opts) > 2 else " or ") + opts[-1] if len(opts) > 1 else (opts[0] if opts else "")
+        if len(opts) > 1:
+            listed = ", ".join(opts[:-1]) + (", or " if len(opts) > 2 else " or ") + opts[-1]
+        else:
+            listed = opts[0] if opts else ""
         return ParamError(f"Invalid {path[-1] if path else 'value'}: must be one of {listed}", param=name)
     if err.validator in ("minimum", "exclusiveMinimum"):
         return ParamError(f"This value must be greater than or equal to {err.validator_value}.", param=name)

@@ -29,9 +29,9 @@ small{color:#697386}
 
 def _wrap(title: str, body: str) -> str:
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><div class=\"card\">{body}</div>"
+        f'<body><div class="card">{body}</div>'
         "<p><small>Stripe stand-in (local test double). No real payment is made.</small></p>"
         "</body></html>"
     )
@@ -40,13 +40,13 @@ def _wrap(title: str, body: str) -> str:
 def checkout_page(session: dict[str, Any], items: list[dict[str, Any]], error: str | None = None) -> str:
     currency = str(session.get("currency") or "usd")
     rows = "".join(
-        f"<li data-line-item=\"{escape(str(i['id']))}\">{escape(str(i['description']))} &times; {int(i['quantity'])}"
+        f'<li data-line-item="{escape(str(i["id"]))}">{escape(str(i["description"]))} &times; {int(i["quantity"])}'
         f" &mdash; {escape(format_amount(int(i['amount_total']), currency))}</li>"
         for i in items
     )
     plan = escape(str(items[0]["description"])) if items else "Checkout"
     total = escape(format_amount(int(session.get("amount_total") or 0), currency))
-    err = f"<p class=\"error\" role=\"alert\">{escape(error)}</p>" if error else ""
+    err = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     secondary = ' class="secondary"'
     buttons = "".join(
         f'<button type="submit" name="outcome" value="{v}"{secondary if v != "succeeded" else ""}>'
@@ -54,19 +54,19 @@ def checkout_page(session: dict[str, Any], items: list[dict[str, Any]], error: s
         for v, label in _BUTTONS
     )
     cancel = session.get("cancel_url")
-    back = f"<p><a href=\"{escape(str(cancel))}\">&larr; Back</a></p>" if cancel else ""
+    back = f'<p><a href="{escape(str(cancel))}">&larr; Back</a></p>' if cancel else ""
     email = session.get("customer_email")
     who = f"<p><small>Paying as {escape(str(email))}</small></p>" if email else ""
     body = (
-        f"{back}<h1 id=\"plan\">{plan}</h1>"
-        f"<p class=\"amount\" id=\"amount\" data-amount=\"{int(session.get('amount_total') or 0)}\""
-        f" data-currency=\"{escape(currency)}\">{total}</p>"
+        f'{back}<h1 id="plan">{plan}</h1>'
+        f'<p class="amount" id="amount" data-amount="{int(session.get("amount_total") or 0)}"'
+        f' data-currency="{escape(currency)}">{total}</p>'
         f"<ul>{rows}</ul>{who}{err}"
-        f"<form method=\"post\" action=\"{escape(str(session.get('url') or ''))}\">{buttons}</form>"
+        f'<form method="post" action="{escape(str(session.get("url") or ""))}">{buttons}</form>'
         f"<p><small>Session {escape(str(session['id']))}</small></p>"
     )
     return _wrap(f"Pay {plan}", body)
 
 
 def message_page(title: str, message: str) -> str:
-    return _wrap(title, f"<h1>{escape(title)}</h1><p id=\"message\">{escape(message)}</p>")
+    return _wrap(title, f'<h1>{escape(title)}</h1><p id="message">{escape(message)}</p>')

@@ -132,7 +132,7 @@ class StripeStandIn:
         host: str = "127.0.0.1",
         port: int = 0,
         webhook_url: str | None = None,
-        webhook_secret: str = "whsec_standin",
+        webhook_secret: str = "whsec_standin",  # noqa: S107 - a local test secret
         *,
         retry_scale: float = 1.0,
         max_attempts: int = len(RETRY_SCHEDULE_SECONDS),
@@ -191,7 +191,7 @@ class StripeStandIn:
     @property
     def url(self) -> str:
         """Base URL (no /v1): use as ``stripe.api_base``."""
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host  # noqa: S104
         return f"http://{host}:{self.port}"
 
     @property
@@ -210,7 +210,9 @@ class StripeStandIn:
         self.port = int(self._httpd.server_address[1])
         self.webhooks.start()
         self._stop.clear()
-        serve = threading.Thread(target=self._httpd.serve_forever, name="stripe-standin-http", daemon=True)
+        serve = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="stripe-standin-http", daemon=True
+        )
         sweep = threading.Thread(target=self._sweeper, name="stripe-standin-sweep", daemon=True)
         self._threads = [serve, sweep]
         for t in self._threads:
@@ -362,7 +364,7 @@ class StripeStandIn:
         created = objects.now()
         currencies: set[str] = set()
         for i, li in enumerate(line_items):
-            base = ["line_items", i]
+            base: list[str | int] = ["line_items", i]
             if "price" in li and "price_data" in li:
                 raise ParamError(
                     f"You may only specify one of these parameters: {param_name([*base, 'price'])}, "
@@ -386,10 +388,12 @@ class StripeStandIn:
                 )
             if int(li["quantity"]) < 1:
                 raise ParamError(
-                    "This value must be greater than or equal to 1.", param_name([*base, "quantity"]), "parameter_invalid_integer"
+                    "This value must be greater than or equal to 1.",
+                    param_name([*base, "quantity"]),
+                    "parameter_invalid_integer",
                 )
             pd: dict[str, Any] = li["price_data"]
-            pbase = [*base, "price_data"]
+            pbase: list[str | int] = [*base, "price_data"]
             if "unit_amount" in pd and "unit_amount_decimal" in pd:
                 raise ParamError(
                     f"You may only specify one of these parameters: {param_name([*pbase, 'unit_amount'])}, "
@@ -405,7 +409,9 @@ class StripeStandIn:
                 )
             if int(pd.get("unit_amount", 0)) < 0:
                 raise ParamError(
-                    "This value must be greater than or equal to 0.", param_name([*pbase, "unit_amount"]), "parameter_invalid_integer"
+                    "This value must be greater than or equal to 0.",
+                    param_name([*pbase, "unit_amount"]),
+                    "parameter_invalid_integer",
                 )
             if "product" not in pd and "product_data" not in pd:
                 raise ParamError(
@@ -546,9 +552,8 @@ class StripeStandIn:
             success_url = rec.obj.get("success_url")
             if success_url:
                 location = str(success_url).replace("{CHECKOUT_SESSION_ID}", sid)
-                return Response.html(
-                    303, message_page("Redirecting", f"Payment submitted. Continue to {location}"), {"Location": location}
-                )
+                page = message_page("Redirecting", f"Payment submitted. Continue to {location}")
+                return Response.html(303, page, {"Location": location})
             return Response.html(200, message_page("Thanks", "Payment submitted."))
 
     def _pay_locked(self, rec: SessionRec, outcome: str) -> None:
@@ -857,19 +862,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if method != "HEAD":
             self.wfile.write(resp.body)
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:
         self._handle("GET")
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._handle("POST")
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         self._handle("DELETE")
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._handle("PUT")
 
-    def do_PATCH(self) -> None:  # noqa: N802
+    def do_PATCH(self) -> None:
         self._handle("PATCH")
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
@@ -883,5 +888,5 @@ class _CaseInsensitive(dict[str, str]):
     def __init__(self, data: Mapping[str, str]) -> None:
         super().__init__({k.lower(): v for k, v in data.items()})
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return super().get(key.lower(), default)

@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from ._jsonschema import Draft202012Validator
 
 SPEC_DIR = Path(__file__).resolve().parent / "spec"
 CREATE_PARAMS_FILE = "sdk16.1.0_checkout_session_create_params.schema.json"
@@ -76,9 +76,7 @@ def expire_params_schema() -> dict[str, Any]:
 
 
 _EXPAND: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
-_METADATA: dict[str, Any] = {
-    "anyOf": [{"const": ""}, {"type": "object", "additionalProperties": {"type": "string"}}]
-}
+_METADATA: dict[str, Any] = {"anyOf": [{"const": ""}, {"type": "object", "additionalProperties": {"type": "string"}}]}
 _RANGE: dict[str, Any] = {
     "anyOf": [
         {"type": "integer"},
@@ -144,7 +142,7 @@ LIST_LINE_ITEMS_PARAMS = _obj(
 
 
 @cache
-def validator_for(name: str) -> Draft202012Validator:
+def validator_for(name: str) -> Any:
     schemas: dict[str, Any] = {
         "create_session": create_params_schema,
         "expire_session": expire_params_schema,
@@ -162,5 +160,5 @@ def schema_for(name: str) -> dict[str, Any]:
 
 
 @cache
-def object_validator(resource: str) -> Draft202012Validator:
+def object_validator(resource: str) -> Any:
     return Draft202012Validator(object_schema(resource))

@@ -49,6 +49,14 @@ def sign(body: str, secret: str, timestamp: int | None = None) -> str:
     return header
 
 
+def _check_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"webhook URL must be http(s): {url!r}")
+    return url
+
+
 @dataclass
 class Attempt:
     number: int
@@ -120,7 +128,7 @@ class WebhookDispatcher:
         timeout: float = 10.0,
         workers: int = 8,
     ) -> None:
-        self.url = url or None
+        self.url = _check_url(url)
         self.secret = secret
         self.retry_scale = retry_scale
         self.max_attempts = max(1, max_attempts)
@@ -150,8 +158,9 @@ class WebhookDispatcher:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def set_url(self, url: str | None) -> None:
+        checked = _check_url(url)
         with self._lock:
-            self.url = url or None
+            self.url = checked
 
     def enqueue(self, event: dict[str, Any], stream: str) -> EventRecord:
         """Record the event and, when a URL is configured, schedule its first attempt now."""
@@ -234,7 +243,7 @@ class WebhookDispatcher:
             attempt = Attempt(number=len(rec.attempts) + 1, at=time.time(), signature=header, manual=manual)
             rec.attempts.append(attempt)
             rec.next_attempt_at = None
-        req = urllib.request.Request(
+        req = urllib.request.Request(  # noqa: S310 - URL checked to be http(s) in set_url
             url,
             data=rec.body.encode("utf-8"),
             method="POST",
@@ -250,7 +259,7 @@ class WebhookDispatcher:
         status: int | None = None
         error: str | None = None
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
                 status = int(resp.status)
                 resp.read(65536)
         except urllib.error.HTTPError as exc:

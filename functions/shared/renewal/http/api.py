@@ -69,6 +69,9 @@ def caller(app: APIGatewayHttpResolver) -> Identity:
     subject = claims.get("sub")
     if not subject:
         raise _Unauthenticated("a valid bearer token is required")
+    if claims.get("token_use") != "id":
+        # API Gateway also admits access tokens; they lack the email an account is made from.
+        raise _Unauthenticated("send the Cognito ID token, not the access token", code="id_token_required")
     return Identity(
         account_id=str(subject),
         email=str(claims.get("email", "")),
