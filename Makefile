@@ -24,7 +24,7 @@ $(STAMP):
 	@rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)
-	$(PY) -m infra.local.stack
+	$(PY) -m infra.local.stack $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest

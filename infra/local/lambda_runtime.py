@@ -67,7 +67,7 @@ class FunctionPool:
     config: FunctionConfig
     base_environment: Mapping[str, str]
     _idle: queue.LifoQueue[_Worker] = field(default_factory=queue.LifoQueue)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
     _started: int = 0
     _all: list[_Worker] = field(default_factory=list)
     cold_starts: int = 0

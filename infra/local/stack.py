@@ -62,7 +62,7 @@ class Ports:
 
     @classmethod
     def choose(cls, auto: bool, overrides: dict[str, int | None]) -> Ports:
-        from infra.local.services import free_port, port_in_use
+        from infra.local.emulators import free_port, port_in_use
 
         chosen: dict[str, int] = {}
         for name, default in DEFAULT_PORTS.items():
@@ -98,20 +98,20 @@ class LocalPipeline:
 
     # ------------------------------------------------------------------ start
     def start(self) -> dict[str, str]:
-        from infra.local import services
+        from infra.local import emulators
 
         started = time.monotonic()
         logs = self.state_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "outputs.json").unlink(missing_ok=True)
 
-        jar_dir = services.ensure_dynamodb_local(ROOT)
+        jar_dir = emulators.ensure_dynamodb_local()
         dynamodb_url = f"http://127.0.0.1:{self.ports.dynamodb}"
         aws_url = f"http://127.0.0.1:{self.ports.moto}"
-        self._processes.append(services.start_dynamodb_local(self.ports.dynamodb, jar_dir, logs))
-        self._processes.append(services.start_moto(self.ports.moto, logs))
-        services.wait_for_dynamodb(dynamodb_url, self._processes[0], logs)
-        services.wait_for_moto(aws_url, self._processes[1], logs)
+        self._processes.append(emulators.start_dynamodb_local(self.ports.dynamodb, jar_dir, logs))
+        self._processes.append(emulators.start_moto(self.ports.moto, logs))
+        emulators.wait_for_dynamodb(dynamodb_url, self._processes[0], logs)
+        emulators.wait_for_moto(aws_url, self._processes[1], logs)
         log.info("emulators ready in %.1f s", time.monotonic() - started)
 
         self._point_this_process_at(dynamodb_url, aws_url)
@@ -149,8 +149,8 @@ class LocalPipeline:
         os.environ.update(_aws_environment(dynamodb_url, aws_url))
 
     def _create_resources(self, dynamodb_url: str, aws_url: str) -> Any:
-        from infra.local.cfn import LocalStack, load_template
-        from infra.local.resources import create_resources
+        from infra.local.provision import create_resources
+        from infra.local.template import LocalStack, load_template
 
         stack = LocalStack(load_template(self.template_path), self.stack_name, REGION, PARAMETER_OVERRIDES)
         create_resources(stack, dynamodb_url, aws_url)
@@ -326,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack-name", default=STACK_NAME)
     parser.add_argument("--template", type=Path, default=TEMPLATE)
     args = parser.parse_args(argv)
+    from infra.local.emulators import EmulatorError
+    from infra.local.template import TemplateError
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("gateway").setLevel(logging.WARNING)
 
@@ -346,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             while not stop_requested.wait(0.5):
                 pass
             print("stopping the local stack...", flush=True)
-    except StackError as error:
+    except (StackError, EmulatorError, TemplateError) as error:
         print(f"make run: {error}", file=sys.stderr)
         return 1
     finally:
