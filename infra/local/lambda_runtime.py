@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from infra.local.process import child_preexec
 
 WORKER_SCRIPT = Path(__file__).with_name("lambda_worker.py")
 
@@ -145,7 +144,8 @@ class FunctionPool:
             stdout=log,
             stderr=log,
             pass_fds=(request_read, reply_write),
-            preexec_fn=child_preexec,
+            # No parent-death signal here: it fires when the spawning *thread* ends, and request
+            # threads are short-lived. A worker ends by itself when its request pipe closes.
         )
         log.close()
         os.close(request_read)
