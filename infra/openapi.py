@@ -65,7 +65,9 @@ def build() -> tuple[dict[str, Any], list[str]]:
         served = {(m, p) for p, ops in document.get("paths", {}).items() for m in ops}
         hidden = {("get", "/openapi.json")}  # served, deliberately not described by itself
         for method, path in sorted(routed - served - hidden):
-            problems.append(f"template routes {method.upper()} {path} to {spec.logical_id}, whose code does not serve it")
+            problems.append(
+                f"template routes {method.upper()} {path} to {spec.logical_id}, whose code does not serve it"
+            )
         for method, path in sorted(served - routed):
             problems.append(f"{spec.logical_id} serves {method.upper()} {path}, which template.yaml does not route")
         for path, operations in document.get("paths", {}).items():
@@ -78,7 +80,7 @@ def build() -> tuple[dict[str, Any], list[str]]:
         "info": {
             "title": TITLE,
             "version": VERSION,
-            "description": "Renew an international eSIM data card. Errors are {\"error\": {\"code\", \"message\"}}.",
+            "description": 'Renew an international eSIM data card. Errors are {"error": {"code", "message"}}.',
         },
         "paths": dict(sorted(paths.items())),
         "components": {"schemas": dict(sorted(schemas.items())), "securitySchemes": security_schemes},
@@ -101,7 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = DOCUMENT.read_text() if DOCUMENT.exists() else ""
         if current != text:
-            print(f"openapi: {DOCUMENT.relative_to(ROOT)} is out of date with the code; run `make openapi`", file=sys.stderr)
+            print(
+                f"openapi: {DOCUMENT.relative_to(ROOT)} is out of date with the code; run `make openapi`",
+                file=sys.stderr,
+            )
             return 1
         return 1 if problems else 0
     DOCUMENT.write_text(text)

@@ -122,7 +122,9 @@ def seed_demo_customer(cognito: Any, user_pool_id: str, email: str, password: st
         account_id=account_id,
         bundles=[BundleAttribute.from_bundle(b) for b in bundles],
     ).save()
-    account = Account(account_id=account_id, email=email, locale="en", time_zone="Asia/Hong_Kong", iccid=iccid, created_at=now)
+    account = Account(
+        account_id=account_id, email=email, locale="en", time_zone="Asia/Hong_Kong", iccid=iccid, created_at=now
+    )
     AccountModel.from_account(account).save()
     return DemoCustomer(email=email, password=password, account_id=account_id, iccid=iccid)
 

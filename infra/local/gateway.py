@@ -87,7 +87,7 @@ class LocalHttpApi:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> None:
         self._thread.start()
@@ -97,15 +97,12 @@ class LocalHttpApi:
         self._server.server_close()
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        path_matched = False
+        # HTTP APIs answer 404 both for an unknown path and for a known path with another method.
         for route, pattern in self._routes:
             found = pattern.match(path)
-            if not found:
-                continue
-            path_matched = True
-            if route.method in (method, "ANY"):
+            if found and route.method in (method, "ANY"):
                 return route, {k: unquote(v) for k, v in found.groupdict().items()}
-        return None if not path_matched else None
+        return None
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         api = self

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-
 WORKER_SCRIPT = Path(__file__).with_name("lambda_worker.py")
 
 
@@ -176,8 +175,8 @@ class FunctionPool:
             raise InvocationError("Runtime.ExitError", f"the worker exited; see {self.config.log_path}")
         answer = json.loads(reply[0])
         if "error" in answer:
-            error = answer["error"]
-            raise InvocationError(error["type"], error["message"], error.get("trace", ""))
+            failure = answer["error"]
+            raise InvocationError(failure["type"], failure["message"], failure.get("trace", ""))
         return answer["result"]
 
 
@@ -189,5 +188,3 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-

@@ -13,6 +13,7 @@ import time
 import traceback
 from typing import Any
 
+
 class LambdaContext:
     """What Lambda passes as `context` (the parts Powertools and our code read)."""
 
@@ -53,7 +54,9 @@ def _worker_main(request_fd: int, reply_fd: int) -> None:
                 answer = {"result": result}
             except Exception as error:
                 traceback.print_exc()
-                answer = {"error": {"type": type(error).__name__, "message": str(error), "trace": traceback.format_exc()}}
+                answer = {
+                    "error": {"type": type(error).__name__, "message": str(error), "trace": traceback.format_exc()}
+                }
         sys.stdout.flush()
         sys.stderr.flush()
         replies.write(json.dumps(answer, default=str).encode() + b"\n")

@@ -1,6 +1,6 @@
 """The local mail outbox: what SES (moto) was asked to send.
 
-    python -m infra.local.outbox [--to someone@example.com] [--json]
+python -m infra.local.outbox [--to someone@example.com] [--json]
 """
 
 from __future__ import annotations

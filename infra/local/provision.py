@@ -68,7 +68,9 @@ class Provisioner:
                 log.warning("%s (%s) has no local counterpart; references to it will fail", logical_id, kind)
         for spec in self.stack.functions():
             for schedule in spec.schedules:
-                self._function_schedule(spec.name, schedule.name, schedule.expression, schedule.timezone, schedule.input)
+                self._function_schedule(
+                    spec.name, schedule.name, schedule.expression, schedule.timezone, schedule.input
+                )
 
     # ------------------------------------------------------------------ recorded only
     def _recorded(self, logical_id: str, kind: str) -> Physical:
@@ -113,7 +115,9 @@ class Provisioner:
 
     # ------------------------------------------------------------------ SQS
     def _queue(self, logical_id: str, props: dict[str, Any]) -> Physical:
-        name = props.get("QueueName") or self.stack.physical_name(logical_id) + (".fifo" if props.get("FifoQueue") else "")
+        name = props.get("QueueName") or self.stack.physical_name(logical_id) + (
+            ".fifo" if props.get("FifoQueue") else ""
+        )
         attributes: dict[str, str] = {}
         for key in (
             "VisibilityTimeout",
@@ -131,7 +135,10 @@ class Provisioner:
         if "RedrivePolicy" in props:
             policy = props["RedrivePolicy"]
             attributes["RedrivePolicy"] = json.dumps(
-                {"deadLetterTargetArn": policy["deadLetterTargetArn"], "maxReceiveCount": int(policy["maxReceiveCount"])}
+                {
+                    "deadLetterTargetArn": policy["deadLetterTargetArn"],
+                    "maxReceiveCount": int(policy["maxReceiveCount"]),
+                }
             )
         sqs = self.client("sqs")
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
@@ -147,7 +154,9 @@ class Provisioner:
             PoolName=props.get("UserPoolName") or self.stack.physical_name(logical_id), **request
         )["UserPool"]
         provider = f"cognito-idp.{self.stack.region}.amazonaws.com/{pool['Id']}"
-        return Physical(pool["Id"], {"Arn": pool["Arn"], "ProviderName": provider, "ProviderURL": f"https://{provider}"})
+        return Physical(
+            pool["Id"], {"Arn": pool["Arn"], "ProviderName": provider, "ProviderURL": f"https://{provider}"}
+        )
 
     def _user_pool_client(self, logical_id: str, props: dict[str, Any]) -> Physical:
         request = {k: v for k, v in props.items() if k not in ("ClientName",)}

@@ -45,7 +45,8 @@ class SqsPoller:
         self._wait = wait_seconds
         self._stopping = threading.Event()
         self._threads = [
-            threading.Thread(target=self._run, name=f"sqs-{source.function}-{i}", daemon=True) for i in range(concurrency)
+            threading.Thread(target=self._run, name=f"sqs-{source.function}-{i}", daemon=True)
+            for i in range(concurrency)
         ]
 
     def start(self) -> None:

@@ -196,7 +196,7 @@ class LocalPipeline:
 
         base_env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": os.environ.get("HOME", "/tmp"),
+            "HOME": os.environ.get("HOME", str(ROOT)),
             "LANG": "C.UTF-8",
             "TZ": "UTC",
             **_aws_environment(dynamodb_url, aws_url),
@@ -307,12 +307,13 @@ def _banner(outputs: dict[str, str], state_dir: Path) -> str:
     return f"""
 The renewal pipeline is running locally (Ctrl-C stops everything).
   API            {api}
-  outputs        {state_dir / 'outputs.json'}
-  logs           {state_dir / 'logs'}/
+  outputs        {state_dir / "outputs.json"}
+  logs           {state_dir / "logs"}/
 Try:
   curl -s {api}/plans?region=EU | python3 -m json.tool | head -30
   curl -s -o /dev/null -w '%{{http_code}}\\n' {api}/account        # 401 without a token
-  .venv/bin/python -m infra.local.client account --email {outputs['DemoUserEmail']} --password {outputs['DemoUserPassword']}
+  .venv/bin/python -m infra.local.client account \\
+      --email {outputs["DemoUserEmail"]} --password {outputs["DemoUserPassword"]}
   .venv/bin/python -m infra.local.client signup --email you@example.com --password 'Pass-word-123'
 """
 

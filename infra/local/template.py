@@ -132,7 +132,8 @@ class LocalStack:
         self.physical: dict[str, Physical] = {}
         self.parameters = self._parameters(overrides)
         self.conditions = {
-            name: bool(self.resolve(expr, f"Conditions.{name}")) for name, expr in template.get("Conditions", {}).items()
+            name: bool(self.resolve(expr, f"Conditions.{name}"))
+            for name, expr in template.get("Conditions", {}).items()
         }
 
     # -------------------------------------------------------------- parameters
@@ -173,7 +174,7 @@ class LocalStack:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, argument), = value.items()
+            ((key, argument),) = value.items()
             if key == "Ref":
                 return self._ref(argument, where)
             if key == "Condition":
@@ -364,7 +365,9 @@ class LocalStack:
         if kind == "HttpApi":
             api_id = (props.get("ApiId") or {}).get("Ref")
             spec.http_routes.append(
-                HttpRoute(str(props.get("Method", "ANY")).upper(), props["Path"], self._route_auth(api_id, props, where))
+                HttpRoute(
+                    str(props.get("Method", "ANY")).upper(), props["Path"], self._route_auth(api_id, props, where)
+                )
             )
         elif kind == "SQS":
             queue = props["Queue"]
@@ -386,7 +389,8 @@ class LocalStack:
                     expression=resolved["ScheduleExpression"],
                     timezone=resolved.get("ScheduleExpressionTimezone", "UTC"),
                     input=resolved.get("Input"),
-                    enabled=resolved.get("State", "ENABLED") == "ENABLED" and resolved.get("Enabled", True) is not False,
+                    enabled=resolved.get("State", "ENABLED") == "ENABLED"
+                    and resolved.get("Enabled", True) is not False,
                 )
             )
         else:

@@ -6,7 +6,6 @@ import json
 import threading
 from pathlib import Path
 
-
 import pytest
 import requests
 
@@ -146,7 +145,13 @@ def test_link_errors(outputs: dict[str, str], new_customer: dict, test_card: dic
 def test_wrong_pins_are_rate_limited(outputs: dict[str, str], new_customer: dict, test_card: dict) -> None:
     token = new_customer["token"]
     statuses = [
-        call(outputs, "POST", "/account/line", token, {"iccid": test_card["iccid"], "pin": "0000" if test_card["pin"] != "0000" else "1111"}).status_code
+        call(
+            outputs,
+            "POST",
+            "/account/line",
+            token,
+            {"iccid": test_card["iccid"], "pin": "0000" if test_card["pin"] != "0000" else "1111"},
+        ).status_code
         for _ in range(5)
     ]
     assert statuses == [403] * 5
@@ -154,5 +159,3 @@ def test_wrong_pins_are_rate_limited(outputs: dict[str, str], new_customer: dict
     assert locked.status_code == 429
     assert int(locked.headers["Retry-After"]) > 0
     assert error_of(locked)["code"] == "too_many_attempts"
-
-

@@ -45,17 +45,26 @@ def test_expired_token_is_401(outputs: dict[str, str], new_customer: dict, is_lo
     if not is_local:
         pytest.skip("minting an expired token needs the local pool's signing key")
     claims = _claims(new_customer["token"]) | {"iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600}
-    expired = jwt.encode(claims, _moto_signing_key(), algorithm="RS256", headers={"kid": _header(new_customer["token"])["kid"]})
+    expired = jwt.encode(
+        claims, _moto_signing_key(), algorithm="RS256", headers={"kid": _header(new_customer["token"])["kid"]}
+    )
     assert call(outputs, "GET", "/account", expired).status_code == 401
     # the same claims with a live expiry pass, so it is the expiry that was refused
-    live = jwt.encode(claims | {"exp": int(time.time()) + 600}, _moto_signing_key(), algorithm="RS256", headers={"kid": _header(new_customer["token"])["kid"]})
+    live = jwt.encode(
+        claims | {"exp": int(time.time()) + 600},
+        _moto_signing_key(),
+        algorithm="RS256",
+        headers={"kid": _header(new_customer["token"])["kid"]},
+    )
     assert call(outputs, "GET", "/account", live).status_code == 200
 
 
 def test_token_for_another_app_client_is_401(outputs: dict[str, str]) -> None:
     client = cognito(outputs)
     other = client.create_user_pool_client(
-        UserPoolId=outputs["UserPoolId"], ClientName="another-app", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+        UserPoolId=outputs["UserPoolId"],
+        ClientName="another-app",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
     email, password = f"aud-{int(time.time() * 1000)}@example.com", "Pass-word-123"
     sign_up(outputs, email, password)
@@ -70,7 +79,7 @@ def test_bad_signature_is_401(outputs: dict[str, str], new_customer: dict) -> No
     forged_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     forged = jwt.encode(_claims(token), forged_key, algorithm="RS256", headers={"kid": _header(token)["kid"]})
     assert call(outputs, "GET", "/account", forged).status_code == 401
-    header, payload, signature = token.split(".")
+    header, _payload, signature = token.split(".")
     tampered_payload = _b64(_claims(token) | {"sub": "someone-else"})
     assert call(outputs, "GET", "/account", f"{header}.{tampered_payload}.{signature}").status_code == 401
 

@@ -32,13 +32,16 @@ def _alive(pid: int) -> bool:
 
 def test_second_run_says_the_stack_is_up_and_sigterm_stops_the_whole_tree(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    process, outputs = start_stack(state)
+    process, _outputs = start_stack(state)
     try:
         children = _descendants(process.pid)
         assert len(children) >= 2, "DynamoDB Local and moto should be children of the stack"
         second = subprocess.run(
             [sys.executable, "-m", "infra.local.stack", "--ports", "auto", "--state-dir", str(state)],
-            cwd=ROOT, capture_output=True, text=True, timeout=60,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert second.returncode == 1
         assert "already running" in second.stderr
@@ -56,10 +59,21 @@ def test_a_busy_port_is_named_with_the_way_out(tmp_path: Path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "infra.local.stack", "--gateway-port", str(port), "--ports", "auto", "--state-dir", str(tmp_path / "s")],
-            cwd=ROOT, capture_output=True, text=True, timeout=60,
+            [
+                sys.executable,
+                "-m",
+                "infra.local.stack",
+                "--gateway-port",
+                str(port),
+                "--ports",
+                "auto",
+                "--state-dir",
+                str(tmp_path / "s"),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert result.returncode == 1
     assert f"port {port}" in result.stderr and "GATEWAY_PORT" in result.stderr
-
-

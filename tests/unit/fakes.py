@@ -61,7 +61,9 @@ class FakeAccounts:
             self.lines.lines[release_iccid] = replace(released, account_id=None)
             self.lines.pool.add(release_iccid)
         self.lines.pool.discard(account.iccid)
-        self.lines.lines[account.iccid] = replace(line, account_id=account.account_id, pin_failures=FailureWindow(0, None))
+        self.lines.lines[account.iccid] = replace(
+            line, account_id=account.account_id, pin_failures=FailureWindow(0, None)
+        )
         self.accounts[account.account_id] = AccountRecord(account)
 
     def record_pin_failure(self, account_id: str, window: FailureWindow) -> None:

@@ -47,7 +47,11 @@ def test_new_line_has_status_none_and_no_expiry() -> None:
 
 
 def test_balance_sums_only_unexpired_bundles() -> None:
-    bundles = [bundle("EU", 500, timedelta(days=3)), bundle("ASIA", 300, timedelta(days=9)), bundle("NA", 999, -timedelta(seconds=1))]
+    bundles = [
+        bundle("EU", 500, timedelta(days=3)),
+        bundle("ASIA", 300, timedelta(days=9)),
+        bundle("NA", 999, -timedelta(seconds=1)),
+    ]
     balance = line_balance(bundles, NOW)
     assert balance.status == "active"
     assert balance.remaining_data_mb == 800

@@ -208,13 +208,20 @@ class LineModel(Model):
         )
 
 
+def _started(window: FailureWindow) -> datetime:
+    if window.started_at is None:
+        raise ValueError("a recorded failure always starts or continues a window")
+    return window.started_at
+
+
 def _connection() -> Connection:
     return Connection(region=_region())
 
 
 def _cancelled_by_condition(error: TransactWriteError, position: int) -> bool:
     reasons = error.cancellation_reasons or []
-    return len(reasons) > position and reasons[position] is not None and reasons[position].code == "ConditionalCheckFailed"
+    reason = reasons[position] if len(reasons) > position else None
+    return reason is not None and reason.code == "ConditionalCheckFailed"
 
 
 class DynamoPlanCatalog:
@@ -259,7 +266,7 @@ class DynamoLineStore:
         LineModel(iccid=iccid).update(
             actions=[
                 LineModel.pin_failures.set(window.failures),
-                LineModel.pin_window_started_at.set(window.started_at),
+                LineModel.pin_window_started_at.set(_started(window)),
             ],
             condition=LineModel.iccid.exists(),
         )
@@ -336,7 +343,7 @@ class DynamoAccountStore:
         AccountModel(account_id=account_id).update(
             actions=[
                 AccountModel.pin_failures.set(window.failures),
-                AccountModel.pin_window_started_at.set(window.started_at),
+                AccountModel.pin_window_started_at.set(_started(window)),
             ],
             condition=AccountModel.account_id.exists(),
         )

@@ -92,7 +92,9 @@ def apply_plan(bundles: Iterable[Bundle], plan: Plan, now: datetime) -> tuple[Bu
     `max(now, expires_at) + validity_days`. A lapsed line can no longer be renewed."""
     current = list(bundles)
     if line_balance(current, now).status == "lapsed":
-        raise Conflict("this line lapsed more than 180 days after its last plan and cannot be renewed", code="line_lapsed")
+        raise Conflict(
+            "this line lapsed more than 180 days after its last plan and cannot be renewed", code="line_lapsed"
+        )
     validity = timedelta(days=plan.validity_days)
     others = [b for b in current if b.region != plan.region]
     existing = next((b for b in current if b.region == plan.region), None)

@@ -101,8 +101,6 @@ def plan_from_dict(raw: Mapping[str, Any]) -> Plan:
 def filter_plans(plans: Iterable[Plan], *, region: str | None = None, country: str | None = None) -> list[Plan]:
     """Plans for a region and/or a country, cheapest data first within a region, stable order."""
     selected = [
-        p
-        for p in plans
-        if (region is None or p.region == region.upper()) and (country is None or p.covers(country))
+        p for p in plans if (region is None or p.region == region.upper()) and (country is None or p.covers(country))
     ]
     return sorted(selected, key=lambda p: (p.region, p.validity_days, p.data_mb, p.plan_id))

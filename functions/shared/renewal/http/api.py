@@ -20,7 +20,7 @@ logger = Logger()
 # Named in each protected route's OpenAPI `security`; API Gateway's JWT authorizer enforces it.
 COGNITO = "cognito"
 SECURITY_SCHEMES = {COGNITO: HTTPBearer(bearerFormat="JWT", description="Cognito ID token (Authorization: Bearer)")}
-CUSTOMER = [{COGNITO: []}]
+CUSTOMER: list[dict[str, list[str]]] = [{COGNITO: []}]
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -56,7 +57,7 @@ class LinkLineIn(BaseModel):
     pin: str = Field(min_length=1, max_length=16, description="the PIN printed on the card")
 
 
-ERROR_RESPONSES = {
+ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     400: {"description": "malformed request", "content": {"application/json": {"model": ErrorBody}}},
     401: {"description": "missing or bad token", "content": {"application/json": {"model": ErrorBody}}},
     404: {"description": "not found", "content": {"application/json": {"model": ErrorBody}}},
