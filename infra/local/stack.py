@@ -38,11 +38,14 @@ STRIPE_WEBHOOK_SECRET = "whsec_local_renewal_0123456789abcdef"
 LINE_POOL_SIZE = 150
 
 # Local runs want short waits: a failed activation is retried in seconds, not a minute.
+# Overrides for parameters the template does not declare (yet) are skipped.
 PARAMETER_OVERRIDES = {
     "ActivationVisibilityTimeoutSeconds": "5",
     "ActivationMaxReceives": "3",
     "LogRetentionDays": "1",
     "LogLevel": "INFO",
+    "CheckoutSuccessUrl": "{gateway}/app/?checkout=success&session_id={{CHECKOUT_SESSION_ID}}",
+    "CheckoutCancelUrl": "{gateway}/app/?checkout=cancelled",
 }
 DEFAULT_PORTS = {"gateway": 3000, "dynamodb": 8000, "moto": 5001, "stripe": 12111}
 
@@ -152,9 +155,28 @@ class LocalPipeline:
         from infra.local.provision import create_resources
         from infra.local.template import LocalStack, load_template
 
-        stack = LocalStack(load_template(self.template_path), self.stack_name, REGION, PARAMETER_OVERRIDES)
+        template = load_template(self.template_path)
+        gateway = f"http://127.0.0.1:{self.ports.gateway}"
+        overrides = {
+            name: value.format(gateway=gateway)
+            for name, value in PARAMETER_OVERRIDES.items()
+            if name in template.get("Parameters", {})
+        }
+        stack = LocalStack(template, self.stack_name, REGION, overrides)
         create_resources(stack, dynamodb_url, aws_url)
+        self._create_operator_secrets(stack)
         return stack
+
+    def _create_operator_secrets(self, stack: Any) -> None:
+        """Secrets an operator creates before `sam deploy` (README "Deploying"); here, test values."""
+        import boto3
+
+        secret_name = stack.parameters.get("StripeSecretName")
+        if secret_name:
+            boto3.client("secretsmanager", region_name=REGION).create_secret(
+                Name=secret_name,
+                SecretString=json.dumps({"api_key": STRIPE_TEST_KEY, "webhook_secret": STRIPE_WEBHOOK_SECRET}),
+            )
 
     def _start_stripe(self) -> str:
         from infra.local.stripe_standin.server import StripeStandIn
@@ -240,6 +262,32 @@ class LocalPipeline:
         for pool in pools.values():
             self._stoppers.append(pool.stop)
         self.pools = pools
+        self._start_pollers(stack, pools)
+
+    def _start_pollers(self, stack: Any, pools: dict[str, Any]) -> None:
+        import boto3
+
+        from infra.local.sqs_poller import SqsPoller, SqsSource
+
+        sqs = boto3.client("sqs", region_name=REGION)
+        for spec in stack.functions():
+            for source in spec.sqs_sources:
+                queue = stack.physical[source.queue_logical_id]
+                poller = SqsPoller(
+                    SqsSource(
+                        function=spec.logical_id,
+                        queue_url=queue.ref,
+                        queue_arn=queue.attributes["Arn"],
+                        batch_size=source.batch_size,
+                        report_batch_item_failures=source.report_batch_item_failures,
+                    ),
+                    lambda function, event: pools[function].invoke(event),
+                    sqs,
+                    REGION,
+                )
+                poller.start()
+                # Pollers stop before the function pools they feed.
+                self._stoppers.append(poller.stop)
 
     # ------------------------------------------------------------------ stop
     def stop(self) -> None:
