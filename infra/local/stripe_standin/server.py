@@ -758,6 +758,10 @@ class StripeStandIn:
             if "stream" in q:
                 data = [d for d in data if d["stream"] == q["stream"]]
             return Response.json(200, {"object": "list", "data": data, "has_more": False, "url": "/_standin/events"})
+        if method == "POST" and path == "/_standin/webhook":
+            # Test support: point deliveries elsewhere, or pause them with {"url": null}.
+            self.set_webhook_url(q.get("url") or None)
+            return Response.json(200, {"webhook_url": self.webhooks.url})
         m = re.match(r"^/_standin/events/(?P<eid>[^/]+)(?P<resend>/resend)?$", path)
         if m:
             eid = m.group("eid")
