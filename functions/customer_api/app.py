@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from typing import Annotated, Any
 
@@ -12,9 +13,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore, DynamoPlanCatalog
+from renewal.adapters.dynamodb_orders import DynamoOrderStore
+from renewal.domain.errors import NotFound
+from renewal.domain.receipts import receipt_html
 from renewal.http.api import CUSTOMER, caller, create_resolver
-from renewal.http.schemas import ERROR_RESPONSES, AccountOut, LinkLineIn, PlanList, PlanOut
-from renewal.usecases import catalog
+from renewal.http.schemas import ERROR_RESPONSES, AccountOut, LinkLineIn, OrderList, OrderOut, PlanList, PlanOut
+from renewal.usecases import catalog, orders
 from renewal.usecases.accounts import AccountService
 
 logger = Logger()
@@ -24,6 +28,7 @@ app = create_resolver()
 
 plans = DynamoPlanCatalog()
 accounts = AccountService(DynamoAccountStore(), DynamoLineStore())
+order_store = DynamoOrderStore()
 
 
 @app.get("/plans", summary="List plans", responses=ERROR_RESPONSES)
@@ -58,6 +63,35 @@ def get_account() -> AccountOut:
 )
 def link_line(body: Annotated[LinkLineIn, Body()]) -> AccountOut:
     return AccountOut.model_validate(accounts.link_line(caller(app), body.iccid, body.pin))
+
+
+@app.get("/orders", summary="The caller's orders, newest first", security=CUSTOMER, responses=ERROR_RESPONSES)
+def list_orders(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> OrderList:
+    found, next_cursor = orders.list_orders(order_store, caller(app).account_id, limit, cursor)
+    return OrderList.model_validate({"orders": [o.view() for o in found], "next_cursor": next_cursor})
+
+
+@app.get("/orders/<order_id>", summary="One of the caller's orders", security=CUSTOMER, responses=ERROR_RESPONSES)
+def get_order(order_id: Annotated[str, Path(max_length=64)]) -> OrderOut:
+    return OrderOut.model_validate(orders.own_order(order_store, caller(app).account_id, order_id).view())
+
+
+@app.get(
+    "/orders/<order_id>/receipt",
+    summary="An order's receipt (JSON, or a printable page with Accept: text/html)",
+    security=CUSTOMER,
+    responses=ERROR_RESPONSES,
+)
+def get_receipt(order_id: Annotated[str, Path(max_length=64)]) -> Response[str]:
+    order = orders.own_order(order_store, caller(app).account_id, order_id)
+    if not order.receipt_no:
+        raise NotFound("this order has no receipt yet: it is not paid and activated", code="receipt_not_found")
+    if "text/html" in (app.current_event.headers.get("accept") or ""):
+        return Response(200, "text/html; charset=utf-8", receipt_html(order))
+    return Response(200, "application/json", json.dumps(order.receipt()))
 
 
 @app.get("/openapi.json", summary="This API's OpenAPI document", include_in_schema=False)

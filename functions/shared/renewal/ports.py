@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 from renewal.domain.accounts import Account
 from renewal.domain.lines import Bundle
+from renewal.domain.mail import Mail
+from renewal.domain.orders import Order, PaidSession
 from renewal.domain.pins import FailureWindow
 from renewal.domain.plans import Plan
 
@@ -26,6 +29,7 @@ class LineRecord:
     account_id: str | None
     bundles: tuple[Bundle, ...] = ()
     pin_failures: FailureWindow = field(default_factory=lambda: FailureWindow(0, None))
+    version: int = 0  # optimistic lock for bundle changes
 
 
 @dataclass(frozen=True)
@@ -67,3 +71,91 @@ class AccountStore(Protocol):
         ...
 
     def record_pin_failure(self, account_id: str, window: FailureWindow) -> None: ...
+
+
+# ---------------------------------------------------------------- orders and payments
+class StaleWrite(Exception):
+    """A conditional write lost a race; re-read and decide again."""
+
+
+class OrderStore(Protocol):
+    def create(self, order: Order) -> None: ...
+
+    def get(self, order_id: str) -> Order | None: ...
+
+    def by_payment_intent(self, payment_intent: str) -> Order | None: ...
+
+    def list_for_account(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]: ...
+
+    def move(self, order: Order, to: str, **changes: Any) -> Order:
+        """Moves `order` from its current status to `to`, only if it still has that status.
+        Raises StaleWrite otherwise."""
+        ...
+
+    def activate(self, order: Order, line: LineRecord, bundles: tuple[Bundle, ...], changes: dict[str, Any]) -> None:
+        """In one transaction: the order paid -> activated with `changes`, and the line's bundles,
+        only if the line is still at the version read. Raises StaleWrite."""
+        ...
+
+    def refund(
+        self,
+        order: Order,
+        refund_id: str,
+        line: LineRecord | None,
+        bundles: tuple[Bundle, ...],
+        changes: dict[str, Any],
+    ) -> None:
+        """In one transaction: records `refund_id` on the order (only once) with `changes`, and the
+        line's bundles at the version read. Raises StaleWrite."""
+        ...
+
+    def claim_mail(self, order_id: str, now: datetime) -> bool:
+        """True for the one caller that may send this order's confirmation now."""
+        ...
+
+    def mail_sent(self, order_id: str) -> None: ...
+
+
+class EventLog(Protocol):
+    def seen(self, event_id: str) -> bool: ...
+
+    def record(self, event_id: str, event_type: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Refund:
+    refund_id: str
+    amount: int
+    status: str
+
+
+class PaymentProvider(Protocol):
+    def create_session(
+        self, order: Order, success_url: str, cancel_url: str, expires_at: datetime, methods: list[str]
+    ) -> tuple[str, str]:
+        """Returns (session id, hosted checkout URL). Raises PaymentProviderError."""
+        ...
+
+    def session(self, session_id: str) -> PaidSession: ...
+
+    def refunds_for_charge(self, charge_id: str) -> list[Refund]: ...
+
+    def verify_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        """The verified event, or InvalidEvent."""
+        ...
+
+
+class PaymentProviderError(Exception):
+    """The payment provider failed or could not be reached."""
+
+
+class InvalidEvent(Exception):
+    """A webhook whose signature or body does not hold."""
+
+
+class ActivationQueue(Protocol):
+    def enqueue(self, order_id: str) -> None: ...
+
+
+class Mailer(Protocol):
+    def send(self, mail: Mail) -> None: ...

@@ -196,6 +196,8 @@ class LineModel(Model):
     bundles = ListAttribute(of=BundleAttribute, default=list)
     pin_failures = NumberAttribute(default=0)
     pin_window_started_at = UTCInstantAttribute(null=True)
+    # Bumped by every bundle change; a change commits only if nobody else's did meanwhile.
+    version = NumberAttribute(default=0)
     by_pool_state = LinesByPoolState()
 
     def to_record(self) -> LineRecord:
@@ -205,6 +207,7 @@ class LineModel(Model):
             account_id=self.account_id,
             bundles=tuple(b.to_bundle() for b in self.bundles or ()),
             pin_failures=FailureWindow(int(self.pin_failures or 0), self.pin_window_started_at),
+            version=int(self.version or 0),
         )
 
 

@@ -63,3 +63,45 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     404: {"description": "not found", "content": {"application/json": {"model": ErrorBody}}},
     422: {"description": "invalid input", "content": {"application/json": {"model": ErrorBody}}},
 }
+
+
+class CheckoutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    plan_id: str = Field(min_length=1, max_length=64)
+    currency: str = Field(pattern="^[A-Za-z]{3}$", description="ISO 4217; the plan must be sold in it")
+
+
+class CheckoutOut(BaseModel):
+    order_id: str
+    session_id: str
+    checkout_url: str
+    expires_at: str
+
+
+class OrderOut(BaseModel):
+    order_id: str
+    account_id: str
+    iccid: str
+    plan_id: str
+    channel: str
+    status: str
+    amount: int
+    currency: str
+    refunded_amount: int
+    receipt_no: str | None
+    store_id: str | None
+    created_at: str
+    paid_at: str | None
+    activated_at: str | None
+
+
+class OrderList(BaseModel):
+    orders: list[OrderOut]
+    next_cursor: str | None
+
+
+class WebhookAck(BaseModel):
+    received: bool
+    duplicate: bool = False
+    handled: bool = False

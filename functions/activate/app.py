@@ -1,0 +1,30 @@
+"""Activation worker: SQS batches of {"order_id"}; a failed record is retried alone."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from renewal.wiring import activation
+
+logger = Logger()
+tracer = Tracer()
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def activate_record(record: SQSRecord) -> str:
+    order_id = json.loads(record.body)["order_id"]
+    status = activation().activate(order_id)
+    logger.info("activation", extra={"order_id": order_id, "status": status})
+    return status
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
+    return process_partial_response(event=event, record_handler=activate_record, processor=processor, context=context)

@@ -1,0 +1,88 @@
+"""POST /checkout (start paying for a plan) and POST /orders/{order_id}/sync (what the success
+page calls: re-read the payment from Stripe and fulfil it if paid)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from renewal.domain.errors import Conflict, InvalidInput
+from renewal.http.api import CUSTOMER, caller, create_resolver
+from renewal.http.schemas import ERROR_RESPONSES, CheckoutIn, CheckoutOut, OrderOut
+from renewal.usecases.accounts import Identity
+from renewal.wiring import checkout_service, fulfilment
+
+logger = Logger()
+tracer = Tracer()
+app = create_resolver()
+
+# Same key + same body: the first answer again, no second order. Another body: 422. In flight: 409.
+idempotency = IdempotencyConfig(
+    event_key_jmespath="[account_id, idempotency_key]", payload_validation_jmespath="body", expires_after_seconds=86400
+)
+persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE", "missing-env-IDEMPOTENCY_TABLE"))
+
+
+@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence)
+def start_checkout_once(request: dict[str, Any]) -> dict[str, Any]:
+    body = request["body"]
+    return checkout_service().start(Identity(**request["identity"]), body["plan_id"], body["currency"])
+
+
+@app.post("/checkout", summary="Start paying for a plan", security=CUSTOMER, responses=ERROR_RESPONSES)
+def checkout(body: Annotated[CheckoutIn, Body()]) -> tuple[CheckoutOut, int]:
+    identity = caller(app)
+    key = app.current_event.headers.get("idempotency-key")
+    if not key:
+        started = checkout_service().start(identity, body.plan_id, body.currency)
+    else:
+        request = {
+            "account_id": identity.account_id,
+            "idempotency_key": key,
+            "identity": {
+                "account_id": identity.account_id,
+                "email": identity.email,
+                "locale": identity.locale,
+                "time_zone": identity.time_zone,
+            },
+            "body": body.model_dump(),
+        }
+        try:
+            started = start_checkout_once(request=request)
+        except IdempotencyValidationError as error:
+            raise InvalidInput(
+                "this Idempotency-Key was used with another body", code="idempotency_key_reused"
+            ) from error
+        except IdempotencyAlreadyInProgressError as error:
+            raise Conflict(
+                "a request with this Idempotency-Key is still running", code="request_in_progress"
+            ) from error
+    return CheckoutOut.model_validate(started), 201
+
+
+@app.post(
+    "/orders/<order_id>/sync", summary="Re-read the payment from Stripe", security=CUSTOMER, responses=ERROR_RESPONSES
+)
+def sync_order(order_id: Annotated[str, Path(max_length=64)]) -> OrderOut:
+    return OrderOut.model_validate(fulfilment().sync(caller(app).account_id, order_id).view())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency.register_lambda_context(context)
+    return app.resolve(event, context)

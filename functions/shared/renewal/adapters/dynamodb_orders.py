@@ -1,0 +1,305 @@
+"""Orders and recorded payment events in DynamoDB (PynamoDB), with the transactions that keep an
+order's status and its line's bundles in step."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from renewal.adapters.dynamodb import (
+    BundleAttribute,
+    LineModel,
+    UTCInstantAttribute,
+    _cancelled_by_condition,
+    _connection,
+    _region,
+    _table,
+)
+from renewal.domain.lines import Bundle
+from renewal.domain.orders import Order, PlanSnapshot, require_move
+from renewal.ports import LineRecord, StaleWrite
+
+MAIL_CLAIM_TIMEOUT = timedelta(minutes=5)
+
+
+class MillisInstantAttribute(UTCInstantAttribute):
+    """Sort keys need order within a second: ISO 8601 with milliseconds and `Z`."""
+
+    def serialize(self, value: datetime) -> str:
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+class OrdersByAccount(GlobalSecondaryIndex["OrderModel"]):
+    class Meta:
+        index_name = "by_account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    created_at = MillisInstantAttribute(range_key=True)
+
+
+class OrdersByPaymentIntent(GlobalSecondaryIndex["OrderModel"]):
+    class Meta:
+        index_name = "by_payment_intent"
+        projection = KeysOnlyProjection()
+
+    payment_intent = UnicodeAttribute(hash_key=True)
+
+
+class OrderModel(Model):
+    class Meta:
+        table_name = _table("ORDERS_TABLE")
+        region = _region()
+
+    order_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    iccid = UnicodeAttribute()
+    plan_id = UnicodeAttribute()
+    plan_name = UnicodeAttribute()
+    region = UnicodeAttribute()
+    data_mb = NumberAttribute()
+    validity_days = NumberAttribute()
+    channel = UnicodeAttribute()
+    status = UnicodeAttribute()
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    refunded_amount = NumberAttribute(default=0)
+    created_at = MillisInstantAttribute()
+    email = UnicodeAttribute(default="")
+    locale = UnicodeAttribute(default="en")
+    time_zone = UnicodeAttribute(default="UTC")
+    receipt_no = UnicodeAttribute(null=True)
+    store_id = UnicodeAttribute(null=True)
+    session_id = UnicodeAttribute(null=True)
+    payment_intent = UnicodeAttribute(null=True)
+    paid_at = UTCInstantAttribute(null=True)
+    activated_at = UTCInstantAttribute(null=True)
+    new_expires_at = UTCInstantAttribute(null=True)
+    review_reason = UnicodeAttribute(null=True)
+    refund_ids = UnicodeSetAttribute(null=True)
+    mail_claimed_at = UTCInstantAttribute(null=True)
+    mail_sent = BooleanAttribute(default=False)
+    by_account = OrdersByAccount()
+    by_payment_intent = OrdersByPaymentIntent()
+
+    def to_order(self) -> Order:
+        return Order(
+            order_id=self.order_id,
+            account_id=self.account_id,
+            iccid=self.iccid,
+            plan=PlanSnapshot(self.plan_id, self.plan_name, self.region, int(self.data_mb), int(self.validity_days)),
+            channel=self.channel,
+            status=self.status,
+            amount=int(self.amount),
+            currency=self.currency,
+            created_at=self.created_at,
+            email=self.email,
+            locale=self.locale,
+            time_zone=self.time_zone,
+            refunded_amount=int(self.refunded_amount or 0),
+            receipt_no=self.receipt_no,
+            store_id=self.store_id,
+            session_id=self.session_id,
+            payment_intent=self.payment_intent,
+            paid_at=self.paid_at,
+            activated_at=self.activated_at,
+            new_expires_at=self.new_expires_at,
+            review_reason=self.review_reason,
+            refund_ids=frozenset(self.refund_ids or ()),
+        )
+
+    @classmethod
+    def from_order(cls, order: Order) -> OrderModel:
+        return cls(
+            order_id=order.order_id,
+            account_id=order.account_id,
+            iccid=order.iccid,
+            plan_id=order.plan.plan_id,
+            plan_name=order.plan.name,
+            region=order.plan.region,
+            data_mb=order.plan.data_mb,
+            validity_days=order.plan.validity_days,
+            channel=order.channel,
+            status=order.status,
+            amount=order.amount,
+            currency=order.currency,
+            refunded_amount=order.refunded_amount,
+            created_at=order.created_at,
+            email=order.email,
+            locale=order.locale,
+            time_zone=order.time_zone,
+            receipt_no=order.receipt_no,
+            store_id=order.store_id,
+            session_id=order.session_id,
+        )
+
+
+class PaymentEventModel(Model):
+    class Meta:
+        table_name = _table("PAYMENT_EVENTS_TABLE")
+        region = _region()
+
+    event_id = UnicodeAttribute(hash_key=True)
+    event_type = UnicodeAttribute()
+    recorded_at = UTCInstantAttribute()
+    expires = NumberAttribute()  # TTL: Stripe stops retrying after three days; we keep 30
+
+
+def _actions(changes: dict[str, Any]) -> list[Any]:
+    actions = []
+    for name, value in changes.items():
+        attribute = getattr(OrderModel, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    return actions
+
+
+def _line_update(transaction: TransactWrite, line: LineRecord, bundles: tuple[Bundle, ...]) -> None:
+    version_holds = LineModel.version == line.version
+    if line.version == 0:
+        version_holds = version_holds | LineModel.version.does_not_exist()
+    transaction.update(
+        LineModel(iccid=line.iccid),
+        actions=[
+            LineModel.bundles.set([BundleAttribute.from_bundle(b) for b in bundles]),
+            LineModel.version.set(line.version + 1),
+        ],
+        condition=LineModel.iccid.exists() & version_holds,
+    )
+
+
+class DynamoOrderStore:
+    def create(self, order: Order) -> None:
+        OrderModel.from_order(order).save(condition=OrderModel.order_id.does_not_exist())
+
+    def get(self, order_id: str) -> Order | None:
+        try:
+            return OrderModel.get(order_id, consistent_read=True).to_order()
+        except OrderModel.DoesNotExist:
+            return None
+
+    def by_payment_intent(self, payment_intent: str) -> Order | None:
+        for key in OrderModel.by_payment_intent.query(payment_intent, limit=1):
+            return self.get(key.order_id)
+        return None
+
+    def list_for_account(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+        last_key = json.loads(base64.urlsafe_b64decode(cursor.encode())) if cursor else None
+        page = OrderModel.by_account.query(
+            account_id, scan_index_forward=False, limit=limit, last_evaluated_key=last_key
+        )
+        orders = [m.to_order() for m in page]
+        next_key = page.last_evaluated_key
+        token = base64.urlsafe_b64encode(json.dumps(next_key).encode()).decode() if next_key else None
+        return orders, token
+
+    def move(self, order: Order, to: str, **changes: Any) -> Order:
+        if to != order.status:
+            require_move(order.status, to)
+        try:
+            OrderModel(order_id=order.order_id).update(
+                actions=[OrderModel.status.set(to), *_actions(changes)],
+                condition=OrderModel.status == order.status,
+            )
+        except UpdateError as error:
+            if _condition_failed(error):
+                raise StaleWrite(order.order_id) from error
+            raise
+        return replace(order, status=to, **changes)
+
+    def activate(self, order: Order, line: LineRecord, bundles: tuple[Bundle, ...], changes: dict[str, Any]) -> None:
+        require_move(order.status, "activated")
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.update(
+                    OrderModel(order_id=order.order_id),
+                    actions=[OrderModel.status.set("activated"), *_actions(changes)],
+                    condition=OrderModel.status == order.status,
+                )
+                _line_update(transaction, line, bundles)
+        except TransactWriteError as error:
+            if _cancelled_by_condition(error, 0) or _cancelled_by_condition(error, 1):
+                raise StaleWrite(order.order_id) from error
+            raise
+
+    def refund(
+        self,
+        order: Order,
+        refund_id: str,
+        line: LineRecord | None,
+        bundles: tuple[Bundle, ...],
+        changes: dict[str, Any],
+    ) -> None:
+        if changes.get("status", order.status) != order.status:
+            require_move(order.status, changes["status"])
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.update(
+                    OrderModel(order_id=order.order_id),
+                    actions=[OrderModel.refund_ids.add({refund_id}), *_actions(changes)],
+                    condition=(OrderModel.status == order.status)
+                    & (OrderModel.refunded_amount == order.refunded_amount)
+                    & ~OrderModel.refund_ids.contains(refund_id),
+                )
+                if line is not None and bundles != line.bundles:
+                    _line_update(transaction, line, bundles)
+        except TransactWriteError as error:
+            if _cancelled_by_condition(error, 0) or _cancelled_by_condition(error, 1):
+                raise StaleWrite(order.order_id) from error
+            raise
+
+    def claim_mail(self, order_id: str, now: datetime) -> bool:
+        try:
+            OrderModel(order_id=order_id).update(
+                actions=[OrderModel.mail_claimed_at.set(now)],
+                condition=(OrderModel.mail_sent == False)  # noqa: E712  (a DynamoDB condition, not Python)
+                & (
+                    OrderModel.mail_claimed_at.does_not_exist()
+                    | (OrderModel.mail_claimed_at < now - MAIL_CLAIM_TIMEOUT)
+                ),
+            )
+        except UpdateError as error:
+            if _condition_failed(error):
+                return False
+            raise
+        return True
+
+    def mail_sent(self, order_id: str) -> None:
+        OrderModel(order_id=order_id).update(actions=[OrderModel.mail_sent.set(True)])
+
+
+class DynamoEventLog:
+    def seen(self, event_id: str) -> bool:
+        try:
+            PaymentEventModel.get(event_id, consistent_read=True)
+        except PaymentEventModel.DoesNotExist:
+            return False
+        return True
+
+    def record(self, event_id: str, event_type: str) -> None:
+        from renewal.domain.timeutil import utc_now
+
+        now = utc_now()
+        try:
+            PaymentEventModel(
+                event_id=event_id,
+                event_type=event_type,
+                recorded_at=now,
+                expires=int((now + timedelta(days=30)).timestamp()),
+            ).save(condition=PaymentEventModel.event_id.does_not_exist())
+        except PutError as error:
+            if not _condition_failed(error):
+                raise  # already recorded by a concurrent delivery: fine
+
+
+def _condition_failed(error: Exception) -> bool:
+    cause = getattr(error, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"

@@ -1,0 +1,109 @@
+"""Stripe, through the stripe SDK only. Keys come from Secrets Manager at run time."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+
+import stripe
+from aws_lambda_powertools.utilities import parameters
+
+from renewal.domain.orders import Order, PaidSession
+from renewal.ports import InvalidEvent, PaymentProviderError, Refund
+
+SIGNATURE_TOLERANCE_S = 300
+
+
+def _secret() -> dict[str, str]:
+    value: Any = parameters.get_secret(os.environ["STRIPE_SECRET_NAME"], transform="json", max_age=300)
+    return dict(value)
+
+
+class StripePayments:
+    def __init__(self) -> None:
+        self._client: stripe.StripeClient | None = None
+
+    @property
+    def client(self) -> stripe.StripeClient:
+        if self._client is None:
+            base = os.environ.get("STRIPE_API_BASE")  # only the local stack sets it
+            self._client = stripe.StripeClient(
+                _secret()["api_key"], base_addresses={"api": base} if base else {}, max_network_retries=2
+            )
+        return self._client
+
+    def create_session(
+        self, order: Order, success_url: str, cancel_url: str, expires_at: datetime, methods: list[str]
+    ) -> tuple[str, str]:
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": order.currency.lower(),
+                        "unit_amount": order.amount,
+                        "product_data": {"name": order.plan.name},
+                    },
+                }
+            ],
+            "client_reference_id": order.order_id,
+            "metadata": {"order_id": order.order_id, "account_id": order.account_id},
+            "payment_intent_data": {"metadata": {"order_id": order.order_id}},
+            "customer_email": order.email or None,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "expires_at": int(expires_at.timestamp()),
+            "allowed_payment_method_types": methods,
+        }
+        try:
+            session = self.client.checkout.sessions.create(
+                params={k: v for k, v in params.items() if v is not None},  # type: ignore[arg-type]
+                options={"idempotency_key": f"checkout-{order.order_id}"},
+            )
+        except stripe.StripeError as error:
+            raise PaymentProviderError(error.user_message or str(error)) from error
+        return str(session.id), str(session.url)
+
+    def session(self, session_id: str) -> PaidSession:
+        try:
+            found = self.client.checkout.sessions.retrieve(session_id)
+        except stripe.StripeError as error:
+            raise PaymentProviderError(str(error)) from error
+        raw: dict[str, Any] = found.to_dict()
+        metadata = raw.get("metadata") or {}
+        intent = raw.get("payment_intent")
+        total = raw.get("amount_total")
+        return PaidSession(
+            session_id=str(raw["id"]),
+            status=str(raw.get("status")),
+            payment_status=str(raw.get("payment_status")),
+            amount_total=int(total) if total is not None else None,
+            currency=raw.get("currency"),
+            order_id=metadata.get("order_id"),
+            account_id=metadata.get("account_id"),
+            client_reference_id=raw.get("client_reference_id"),
+            payment_intent=intent if isinstance(intent, str) or intent is None else str(intent.get("id")),
+        )
+
+    def refunds_for_charge(self, charge_id: str) -> list[Refund]:
+        try:
+            listing = self.client.refunds.list(params={"charge": charge_id, "limit": 100})
+        except stripe.StripeError as error:
+            raise PaymentProviderError(str(error)) from error
+        return [Refund(str(r.id), int(r.amount), str(r.status)) for r in listing.auto_paging_iter()]
+
+    def verify_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        if not signature:
+            raise InvalidEvent("missing Stripe-Signature header")
+        try:
+            event = stripe.Webhook.construct_event(
+                payload.decode("utf-8"), signature, _secret()["webhook_secret"], tolerance=SIGNATURE_TOLERANCE_S
+            )
+        except stripe.SignatureVerificationError as error:
+            raise InvalidEvent(f"bad signature: {error.user_message or error}") from error
+        except (ValueError, UnicodeDecodeError, AttributeError, TypeError, KeyError) as error:
+            raise InvalidEvent(f"malformed event: {error}") from error
+        document: dict[str, Any] = event.to_dict()
+        return document

@@ -1,0 +1,75 @@
+"""Activation: a paid order's plan applied to its line exactly once, then one confirmation mail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from aws_lambda_powertools import Logger
+
+from renewal.domain.errors import Conflict
+from renewal.domain.lines import apply_plan, line_balance
+from renewal.domain.mail import confirmation_mail
+from renewal.domain.orders import ACTIVATED, PAID, REVIEW, web_receipt_number
+from renewal.domain.timeutil import utc_now
+from renewal.ports import LineStore, Mailer, OrderStore, StaleWrite
+
+logger = Logger(child=True)
+RETRIES = 25
+
+
+class Activation:
+    def __init__(
+        self, orders: OrderStore, lines: LineStore, mailer: Mailer, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        self._orders, self._lines, self._mailer, self._clock = orders, lines, mailer, clock
+
+    def activate(self, order_id: str) -> str:
+        """Returns the order's status afterwards. Safe to run for the same order any number of
+        times, at once: the order moves paid -> activated and the line's bundles change in one
+        transaction, guarded by the order's status and the line's version."""
+        for _ in range(RETRIES):
+            order = self._orders.get(order_id)
+            if order is None:
+                logger.warning("activation for an unknown order", extra={"order_id": order_id})
+                return "unknown"
+            if order.status == ACTIVATED:
+                self._confirm(order_id)
+                return ACTIVATED
+            if order.status != PAID:
+                return order.status  # refunded before activation, in review, ...
+            line = self._lines.get(order.iccid)
+            now = self._clock()
+            if line is None:
+                self._orders.move(order, REVIEW, review_reason="the order's line is not on file")
+                return REVIEW
+            try:
+                bundles = apply_plan(line.bundles, order.plan.as_plan(), now)
+            except Conflict as refused:
+                self._orders.move(order, REVIEW, review_reason=refused.message)
+                return REVIEW
+            renewed = next(b for b in bundles if b.region == order.plan.region)
+            changes = {
+                "activated_at": now,
+                "receipt_no": order.receipt_no or web_receipt_number(order.order_id, order.created_at),
+                "new_expires_at": renewed.expires_at,
+            }
+            try:
+                self._orders.activate(order, line, bundles, changes)
+            except StaleWrite:
+                continue  # another renewal of this line, or a duplicate, got there first
+            self._confirm(order_id)
+            return ACTIVATED
+        raise RuntimeError(f"could not activate {order_id}: the line kept changing")
+
+    def _confirm(self, order_id: str) -> None:
+        if not self._orders.claim_mail(order_id, self._clock()):
+            return
+        order = self._orders.get(order_id)
+        if order is None:
+            return
+        line = self._lines.get(order.iccid)
+        balance = line_balance(line.bundles, self._clock()).remaining_data_mb if line else 0
+        self._mailer.send(confirmation_mail(replace(order), balance))
+        self._orders.mail_sent(order_id)

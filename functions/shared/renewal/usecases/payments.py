@@ -1,0 +1,149 @@
+"""Fulfilment: what Stripe says about a payment, applied to our order exactly once.
+
+One function, `fulfil`, keyed on the order and its session (never on an event or message id),
+re-reads the session from Stripe and moves the order with conditional writes, so it is safe to
+call any number of times at once: from the webhook, from POST /orders/{id}/sync, from a retry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from renewal.domain.errors import DomainError, NotFound
+from renewal.domain.orders import EXPIRED, FAILED, PAID, PENDING, REVIEW, Order, apply_refund, mismatch
+from renewal.domain.timeutil import utc_now
+from renewal.ports import (
+    ActivationQueue,
+    EventLog,
+    InvalidEvent,
+    LineStore,
+    OrderStore,
+    PaymentProvider,
+    StaleWrite,
+)
+
+logger = Logger(child=True)
+RETRIES = 10
+
+
+class BadEvent(DomainError):
+    status = 400
+    code = "invalid_event"
+
+
+class Fulfilment:
+    def __init__(
+        self,
+        orders: OrderStore,
+        lines: LineStore,
+        payments: PaymentProvider,
+        queue: ActivationQueue,
+        events: EventLog,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._orders, self._lines, self._payments = orders, lines, payments
+        self._queue, self._events, self._clock = queue, events, clock
+
+    # ------------------------------------------------------------ the one fulfilment function
+    def fulfil(self, order_id: str, session_id: str | None = None, *, async_failed: bool = False) -> Order:
+        for _ in range(RETRIES):
+            order = self._orders.get(order_id)
+            if order is None:
+                raise NotFound("no such order", code="order_not_found")
+            if order.status == PAID:
+                self._queue.enqueue(order.order_id)  # harmless again: activation applies once
+                return order
+            if order.status != PENDING or not order.session_id:
+                return order
+            session = self._payments.session(session_id or order.session_id)
+            try:
+                if session.status == "complete" and session.payment_status in ("paid", "no_payment_required"):
+                    problem = mismatch(order, session)
+                    if problem:
+                        logger.warning("payment does not match its order", extra={"order_id": order_id, "why": problem})
+                        return self._orders.move(order, REVIEW, review_reason=problem)
+                    paid = self._orders.move(order, PAID, paid_at=self._clock(), payment_intent=session.payment_intent)
+                    self._queue.enqueue(paid.order_id)
+                    return paid
+                if session.session_id != order.session_id:
+                    return order  # another session's news does not change this order
+                if session.status == "expired":
+                    return self._orders.move(order, EXPIRED)
+                if async_failed and session.payment_status != "paid":
+                    return self._orders.move(order, FAILED)
+                return order  # open, or complete and awaiting an async payment
+            except StaleWrite:
+                continue  # someone else moved it: read again
+        raise RuntimeError(f"order {order_id} kept changing under fulfilment")
+
+    def sync(self, account_id: str, order_id: str) -> Order:
+        """POST /orders/{id}/sync: the customer's own order, fulfilled from what Stripe says now."""
+        from renewal.usecases.orders import own_order
+
+        return self.fulfil(own_order(self._orders, account_id, order_id).order_id)
+
+    # ------------------------------------------------------------ the webhook
+    def handle_webhook(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        try:
+            event = self._payments.verify_event(payload, signature)
+        except InvalidEvent as error:
+            raise BadEvent(
+                str(error), code="invalid_signature" if "signature" in str(error).lower() else "invalid_event"
+            ) from error
+        event_id, event_type = event.get("id"), event.get("type")
+        obj = (event.get("data") or {}).get("object")
+        if not isinstance(event_id, str) or not isinstance(event_type, str) or not isinstance(obj, dict):
+            raise BadEvent("the event has no id, type or data.object")
+        if self._events.seen(event_id):
+            return {"received": True, "duplicate": True}
+        handled = self._dispatch(event_type, obj)
+        self._events.record(event_id, event_type)
+        return {"received": True, "handled": handled}
+
+    def _dispatch(self, event_type: str, obj: dict[str, Any]) -> bool:
+        if event_type.startswith("checkout.session."):
+            order_id = (obj.get("metadata") or {}).get("order_id") or obj.get("client_reference_id")
+            if not order_id or event_type not in (
+                "checkout.session.completed",
+                "checkout.session.async_payment_succeeded",
+                "checkout.session.async_payment_failed",
+                "checkout.session.expired",
+            ):
+                return False
+            try:
+                self.fulfil(str(order_id), str(obj.get("id")), async_failed=event_type.endswith("async_payment_failed"))
+            except NotFound:
+                logger.warning("event for an order we do not have", extra={"order_id": order_id})
+                return False
+            return True
+        if event_type == "charge.refunded":
+            return self.apply_refunds(str(obj.get("id")), obj.get("payment_intent"))
+        return False
+
+    # ------------------------------------------------------------ refunds
+    def apply_refunds(self, charge_id: str, payment_intent: Any) -> bool:
+        if not isinstance(payment_intent, str):
+            return False
+        order = self._orders.by_payment_intent(payment_intent)
+        if order is None:
+            return False
+        for refund in self._payments.refunds_for_charge(charge_id):
+            if refund.status != "succeeded":
+                continue
+            for _ in range(RETRIES):
+                current = self._orders.get(order.order_id)
+                if current is None or refund.refund_id in current.refund_ids:
+                    break
+                line = self._lines.get(current.iccid)
+                now = self._clock()
+                outcome = apply_refund(current, refund.amount, line.bundles if line else (), now)
+                changes = {"refunded_amount": outcome.refunded_amount, "status": outcome.status}
+                try:
+                    self._orders.refund(current, refund.refund_id, line, outcome.bundles, changes)
+                    break
+                except StaleWrite:
+                    continue
+        return True

@@ -1,0 +1,31 @@
+"""POST /webhooks/stripe: verify the signature over the raw body, record the event once, fulfil."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from renewal.http.api import create_resolver
+from renewal.http.schemas import ERROR_RESPONSES, WebhookAck
+from renewal.wiring import fulfilment
+
+logger = Logger()
+tracer = Tracer()
+app = create_resolver()
+
+
+@app.post("/webhooks/stripe", summary="Stripe events (signed)", responses=ERROR_RESPONSES)
+def stripe_webhook() -> WebhookAck:
+    event = app.current_event
+    raw = event.decoded_body or ""  # base64-decoded when API Gateway encoded it
+    payload = raw.encode("utf-8") if isinstance(raw, str) else raw
+    return WebhookAck.model_validate(fulfilment().handle_webhook(payload, event.headers.get("stripe-signature")))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
