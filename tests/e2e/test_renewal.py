@@ -4,28 +4,14 @@ stand-in's hosted page, and see the plan on the line with a confirmation mail.""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 import requests
 
 from infra.local.client import call
+from tests.support import pay, wait_for
 
 RENEWAL_DEADLINE_S = 10
-
-
-def pay(checkout_url: str, outcome: str = "succeeded") -> requests.Response:
-    """What the stand-in's "Pay" button does: a form POST to the hosted page."""
-    return requests.post(checkout_url, data={"outcome": outcome}, allow_redirects=False, timeout=30)
-
-
-def wait_for(predicate: Any, seconds: float) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ import requests
 import stripe
 
 from infra.local.client import call, log_in, sign_up
+from tests.support import pay, wait_for
 
 PAYMENT_DEADLINE_S = 15
 
@@ -52,21 +52,8 @@ def snapshot(outputs: dict[str, str]) -> dict[str, list[str]]:
     return found
 
 
-def wait_for(predicate: Callable[[], Any], seconds: float = PAYMENT_DEADLINE_S) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.25)
-
-
 def stripe_client(outputs: dict[str, str]) -> stripe.StripeClient:
     return stripe.StripeClient(outputs["StripeSecretKey"], base_addresses={"api": outputs["StripeApiBase"]})
-
-
-def pay(checkout_url: str, outcome: str = "succeeded") -> requests.Response:
-    return requests.post(checkout_url, data={"outcome": outcome}, allow_redirects=False, timeout=30)
 
 
 def order(outputs: dict[str, str], token: str, order_id: str) -> dict[str, Any]:
@@ -76,7 +63,7 @@ def order(outputs: dict[str, str], token: str, order_id: str) -> dict[str, Any]:
 
 
 def status_becomes(outputs: dict[str, str], token: str, order_id: str, status: str) -> dict[str, Any]:
-    found = wait_for(lambda: (o := order(outputs, token, order_id))["status"] == status and o)
+    found = wait_for(lambda: (o := order(outputs, token, order_id))["status"] == status and o, PAYMENT_DEADLINE_S)
     assert found, f"order {order_id} is {order(outputs, token, order_id)['status']}, expected {status}"
     return dict(found)
 
@@ -220,10 +207,14 @@ def test_refunds_partial_then_full(outputs: dict[str, str], customer: dict[str, 
     assert amount > 0 and payment_intent.startswith("pi_")
     client.refunds.create(params={"payment_intent": payment_intent, "amount": amount // 4})
     partial = wait_for(
-        lambda: (o := order(outputs, customer["token"], session["order_id"]))["refunded_amount"] == amount // 4 and o
+        lambda: (o := order(outputs, customer["token"], session["order_id"]))["refunded_amount"] == amount // 4 and o,
+        PAYMENT_DEADLINE_S,
     )
     assert partial and partial["status"] == "activated"
-    assert call(outputs, "GET", "/account", customer["token"]).json()["remaining_data_mb"] == 5120 - 5120 // 4
+    assert (
+        call(outputs, "GET", "/account", customer["token"]).json()["remaining_data_mb"]
+        == 5120 - 5120 * (amount // 4) // amount
+    )  # the same share of unused data
     client.refunds.create(params={"payment_intent": payment_intent})
     status_becomes(outputs, customer["token"], session["order_id"], "refunded")
     assert call(outputs, "GET", "/account", customer["token"]).json()["remaining_data_mb"] == 0
