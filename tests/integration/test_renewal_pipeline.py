@@ -177,7 +177,7 @@ def test_async_success_activates_and_async_failure_fails(outputs: dict[str, str]
 
 def test_expired_session_expires_the_order(outputs: dict[str, str], customer: dict[str, str]) -> None:
     session = checkout(outputs, customer["token"])
-    stripe_client(outputs).checkout.sessions.expire(session["session_id"])
+    stripe_client(outputs).v1.checkout.sessions.expire(session["session_id"])
     status_becomes(outputs, customer["token"], session["order_id"], "expired")
 
 
@@ -201,11 +201,11 @@ def test_refunds_partial_then_full(outputs: dict[str, str], customer: dict[str, 
     pay(session["checkout_url"])
     status_becomes(outputs, customer["token"], session["order_id"], "activated")
     client = stripe_client(outputs)
-    paid = client.checkout.sessions.retrieve(session["session_id"])
+    paid = client.v1.checkout.sessions.retrieve(session["session_id"])
     amount = int(paid.amount_total or 0)
     payment_intent = str(paid.payment_intent)
     assert amount > 0 and payment_intent.startswith("pi_")
-    client.refunds.create(params={"payment_intent": payment_intent, "amount": amount // 4})
+    client.v1.refunds.create(params={"payment_intent": payment_intent, "amount": amount // 4})
     partial = wait_for(
         lambda: (o := order(outputs, customer["token"], session["order_id"]))["refunded_amount"] == amount // 4 and o,
         PAYMENT_DEADLINE_S,
@@ -215,7 +215,7 @@ def test_refunds_partial_then_full(outputs: dict[str, str], customer: dict[str, 
         call(outputs, "GET", "/account", customer["token"]).json()["remaining_data_mb"]
         == 5120 - 5120 * (amount // 4) // amount
     )  # the same share of unused data
-    client.refunds.create(params={"payment_intent": payment_intent})
+    client.v1.refunds.create(params={"payment_intent": payment_intent})
     status_becomes(outputs, customer["token"], session["order_id"], "refunded")
     assert call(outputs, "GET", "/account", customer["token"]).json()["remaining_data_mb"] == 0
 
@@ -259,7 +259,7 @@ def test_a_paid_session_that_does_not_match_the_order_goes_to_review(
     """A session paid for less than our order (made outside our checkout) never activates."""
     ours = checkout(outputs, customer["token"], "eu-monthly-20gb", "EUR")
     account_id = call(outputs, "GET", "/account", customer["token"]).json()["account_id"]
-    cheap = stripe_client(outputs).checkout.sessions.create(
+    cheap = stripe_client(outputs).v1.checkout.sessions.create(
         params={
             "mode": "payment",
             "line_items": [

@@ -58,7 +58,7 @@ class StripePayments:
             "allowed_payment_method_types": methods,
         }
         try:
-            session = self.client.checkout.sessions.create(
+            session = self.client.v1.checkout.sessions.create(
                 params={k: v for k, v in params.items() if v is not None},  # type: ignore[arg-type]
                 options={"idempotency_key": f"checkout-{order.order_id}"},
             )
@@ -68,7 +68,7 @@ class StripePayments:
 
     def session(self, session_id: str) -> PaidSession:
         try:
-            found = self.client.checkout.sessions.retrieve(session_id)
+            found = self.client.v1.checkout.sessions.retrieve(session_id)
         except stripe.StripeError as error:
             raise PaymentProviderError(str(error)) from error
         raw: dict[str, Any] = found.to_dict()
@@ -89,7 +89,7 @@ class StripePayments:
 
     def refunds_for_charge(self, charge_id: str) -> list[Refund]:
         try:
-            listing = self.client.refunds.list(params={"charge": charge_id, "limit": 100})
+            listing = self.client.v1.refunds.list(params={"charge": charge_id, "limit": 100})
         except stripe.StripeError as error:
             raise PaymentProviderError(str(error)) from error
         return [Refund(str(r.id), int(r.amount), str(r.status)) for r in listing.auto_paging_iter()]

@@ -1,0 +1,149 @@
+"""In-memory order store, payments, queue and mailer with the adapters' contracts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from renewal.domain.lines import Bundle
+from renewal.domain.mail import Mail
+from renewal.domain.orders import Order, PaidSession, require_move
+from renewal.ports import InvalidEvent, LineRecord, Refund, StaleWrite
+from tests.unit.fakes import FakeLines
+
+
+class FakeOrders:
+    def __init__(self, lines: FakeLines) -> None:
+        self.orders: dict[str, Order] = {}
+        self.lines = lines
+        self.mail_claimed: set[str] = set()
+
+    def create(self, order: Order) -> None:
+        self.orders[order.order_id] = order
+
+    def get(self, order_id: str) -> Order | None:
+        return self.orders.get(order_id)
+
+    def by_payment_intent(self, payment_intent: str) -> Order | None:
+        return next((o for o in self.orders.values() if o.payment_intent == payment_intent), None)
+
+    def list_for_account(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
+        mine = sorted(
+            (o for o in self.orders.values() if o.account_id == account_id), key=lambda o: o.created_at, reverse=True
+        )
+        return mine[:limit], None
+
+    def move(self, order: Order, to: str, **changes: Any) -> Order:
+        if self.orders[order.order_id].status != order.status:
+            raise StaleWrite(order.order_id)
+        if to != order.status:
+            require_move(order.status, to)
+        moved = replace(self.orders[order.order_id], status=to, **changes)
+        self.orders[order.order_id] = moved
+        return moved
+
+    def _write_line(self, line: LineRecord, bundles: tuple[Bundle, ...]) -> None:
+        current = self.lines.lines[line.iccid]
+        if current.version != line.version:
+            raise StaleWrite(line.iccid)
+        self.lines.lines[line.iccid] = replace(current, bundles=bundles, version=current.version + 1)
+
+    def activate(self, order: Order, line: LineRecord, bundles: tuple[Bundle, ...], changes: dict[str, Any]) -> None:
+        if self.orders[order.order_id].status != order.status:
+            raise StaleWrite(order.order_id)
+        self._write_line(line, bundles)
+        self.orders[order.order_id] = replace(self.orders[order.order_id], status="activated", **changes)
+
+    def refund(
+        self,
+        order: Order,
+        refund_id: str,
+        line: LineRecord | None,
+        bundles: tuple[Bundle, ...],
+        changes: dict[str, Any],
+    ) -> None:
+        current = self.orders[order.order_id]
+        if refund_id in current.refund_ids or current.refunded_amount != order.refunded_amount:
+            raise StaleWrite(order.order_id)
+        if line is not None:
+            self._write_line(line, bundles)
+        self.orders[order.order_id] = replace(current, refund_ids=current.refund_ids | {refund_id}, **changes)
+
+    def claim_mail(self, order_id: str, now: datetime) -> bool:
+        if order_id in self.mail_claimed:
+            return False
+        self.mail_claimed.add(order_id)
+        return True
+
+    def mail_sent(self, order_id: str) -> None:
+        pass
+
+
+class FakePayments:
+    def __init__(self) -> None:
+        self.sessions: dict[str, PaidSession] = {}
+        self.refunds: dict[str, list[Refund]] = {}
+        self.fail = False
+
+    def create_session(
+        self, order: Order, success_url: str, cancel_url: str, expires_at: datetime, methods: list[str]
+    ) -> tuple[str, str]:
+        from renewal.ports import PaymentProviderError
+
+        if self.fail:
+            raise PaymentProviderError("stripe is down")
+        session_id = f"cs_{len(self.sessions) + 1}"
+        self.sessions[session_id] = PaidSession(
+            session_id,
+            "open",
+            "unpaid",
+            order.amount,
+            order.currency.lower(),
+            order.order_id,
+            order.account_id,
+            order.order_id,
+            None,
+        )
+        return session_id, f"https://pay.example/{session_id}"
+
+    def session(self, session_id: str) -> PaidSession:
+        return self.sessions[session_id]
+
+    def pay(self, session_id: str) -> None:
+        self.sessions[session_id] = replace(
+            self.sessions[session_id], status="complete", payment_status="paid", payment_intent=f"pi_{session_id}"
+        )
+
+    def refunds_for_charge(self, charge_id: str) -> list[Refund]:
+        return self.refunds.get(charge_id, [])
+
+    def verify_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        raise InvalidEvent("not used")
+
+
+class FakeQueue:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def enqueue(self, order_id: str) -> None:
+        self.sent.append(order_id)
+
+
+class FakeMailer:
+    def __init__(self) -> None:
+        self.sent: list[Mail] = []
+
+    def send(self, mail: Mail) -> None:
+        self.sent.append(mail)
+
+
+class FakeEvents:
+    def __init__(self) -> None:
+        self.recorded: dict[str, str] = {}
+
+    def seen(self, event_id: str) -> bool:
+        return event_id in self.recorded
+
+    def record(self, event_id: str, event_type: str) -> None:
+        self.recorded.setdefault(event_id, event_type)
