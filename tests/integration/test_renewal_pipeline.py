@@ -322,3 +322,38 @@ def test_unknown_event_types_are_acknowledged_and_ignored(outputs: dict[str, str
         requests.post(outputs["WebhookUrl"], data=payload, headers=signed(outputs, payload), timeout=30).status_code
         == 200
     )
+
+
+def test_idempotency_key_replays_the_first_answer(outputs: dict[str, str], customer: dict[str, str]) -> None:
+    key = f"key-{time.time_ns()}"
+    headers = {"Authorization": f"Bearer {customer['token']}", "Idempotency-Key": key}
+    body = {"plan_id": "eu-daily-1gb", "currency": "EUR"}
+    first = requests.post(f"{outputs['ApiUrl']}/checkout", json=body, headers=headers, timeout=30)
+    again = requests.post(f"{outputs['ApiUrl']}/checkout", json=body, headers=headers, timeout=30)
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201 and again.json() == first.json()
+    other = requests.post(
+        f"{outputs['ApiUrl']}/checkout", json={**body, "currency": "USD"}, headers=headers, timeout=30
+    )
+    assert other.status_code == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
+    assert len(call(outputs, "GET", "/orders", customer["token"]).json()["orders"]) == 1
+
+
+def test_a_poison_message_ends_in_the_dead_letter_queue(outputs: dict[str, str]) -> None:
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=outputs["AwsEndpointUrl"],
+        region_name=outputs["Region"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    sqs.send_message(QueueUrl=outputs["ActivationQueueUrl"], MessageBody="not an activation")
+
+    def in_dead_letters() -> bool:
+        found = sqs.receive_message(QueueUrl=outputs["ActivationDeadLetterQueueUrl"], WaitTimeSeconds=1).get(
+            "Messages", []
+        )
+        return any(m["Body"] == "not an activation" for m in found)
+
+    # the local stack overrides the receives to 3 and the visibility timeout to 5 s
+    assert wait_for(in_dead_letters, 40)
