@@ -27,10 +27,11 @@ def local_only(is_local: bool) -> None:
 
 
 # ---------------------------------------------------------------- helpers
-def dynamodb(outputs: dict[str, str]) -> Any:
+def local_client(outputs: dict[str, str], service: str) -> Any:
+    endpoint = outputs["DynamoDbEndpointUrl"] if service == "dynamodb" else outputs["AwsEndpointUrl"]
     return boto3.client(
-        "dynamodb",
-        endpoint_url=outputs["DynamoDbEndpointUrl"],
+        service,
+        endpoint_url=endpoint,
         region_name=outputs["Region"],
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
@@ -39,7 +40,7 @@ def dynamodb(outputs: dict[str, str]) -> Any:
 
 def snapshot(outputs: dict[str, str]) -> dict[str, list[str]]:
     """Every item of every table of this stack, for "nothing was written" checks."""
-    client = dynamodb(outputs)
+    client = local_client(outputs, "dynamodb")
     tables = [t for t in client.list_tables()["TableNames"] if t.startswith(outputs["StackName"] + "-")]
     found = {}
     for table in tables:
@@ -226,13 +227,7 @@ def test_the_same_activation_message_again_changes_nothing(outputs: dict[str, st
     session = checkout(outputs, customer["token"])
     pay(session["checkout_url"])
     status_becomes(outputs, customer["token"], session["order_id"], "activated")
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=outputs["AwsEndpointUrl"],
-        region_name=outputs["Region"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    sqs = local_client(outputs, "sqs")
     for _ in range(2):
         sqs.send_message(
             QueueUrl=outputs["ActivationQueueUrl"], MessageBody=json.dumps({"order_id": session["order_id"]})
@@ -340,13 +335,7 @@ def test_idempotency_key_replays_the_first_answer(outputs: dict[str, str], custo
 
 
 def test_a_poison_message_ends_in_the_dead_letter_queue(outputs: dict[str, str]) -> None:
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=outputs["AwsEndpointUrl"],
-        region_name=outputs["Region"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    sqs = local_client(outputs, "sqs")
     sqs.send_message(QueueUrl=outputs["ActivationQueueUrl"], MessageBody="not an activation")
 
     def in_dead_letters() -> bool:
