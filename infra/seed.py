@@ -129,6 +129,48 @@ def seed_demo_customer(cognito: Any, user_pool_id: str, email: str, password: st
     return DemoCustomer(email=email, password=password, account_id=account_id, iccid=iccid)
 
 
+DEMO_STORES = (
+    {
+        "store_id": "HKG-T1",
+        "name": "Hong Kong Airport, Terminal 1",
+        "address": "1 Sky Plaza Road, Chek Lap Kok, Hong Kong",
+        "currency": "HKD",
+        "time_zone": "Asia/Hong_Kong",
+    },
+    {
+        "store_id": "HKG-IFC",
+        "name": "IFC Mall",
+        "address": "8 Finance Street, Central, Hong Kong",
+        "currency": "HKD",
+        "time_zone": "Asia/Hong_Kong",
+    },
+)
+
+
+def seed_store(store: dict[str, str]) -> None:
+    from renewal.adapters.dynamodb_stores import StoreModel
+
+    StoreModel(store["store_id"], last_receipt=0, **{k: v for k, v in store.items() if k != "store_id"}).save()  # type: ignore[arg-type]
+
+
+def seed_staff(cognito: Any, user_pool_id: str, email: str, password: str, store_id: str, name: str) -> str:
+    """A Cognito user in group store-staff, linked to its store in our own table."""
+    from renewal.adapters.dynamodb_stores import StaffModel
+
+    cognito.admin_create_user(
+        UserPoolId=user_pool_id,
+        Username=email,
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )
+    cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=email, Password=password, Permanent=True)
+    cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=email, GroupName="store-staff")
+    attributes = cognito.admin_get_user(UserPoolId=user_pool_id, Username=email)["UserAttributes"]
+    staff_id = next(a["Value"] for a in attributes if a["Name"] == "sub")
+    StaffModel(staff_id=staff_id, store_id=store_id, name=name).save()
+    return staff_id
+
+
 def _plans_table_from_stack(stack_name: str) -> str:
     import boto3
 

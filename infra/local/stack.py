@@ -33,6 +33,10 @@ REGION = "us-east-1"
 STACK_NAME = "renewal-local"
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "Demo-pass-2026"
+DEMO_STAFF = (
+    ("staff@example.com", "Staff-pass-2026", "HKG-T1"),
+    ("staff.ifc@example.com", "Staff-pass-2026", "HKG-IFC"),
+)
 STRIPE_TEST_KEY = "sk_test_local_renewal"
 STRIPE_WEBHOOK_SECRET = "whsec_local_renewal_0123456789abcdef"
 LINE_POOL_SIZE = 150
@@ -139,6 +143,12 @@ class LocalPipeline:
                 "DemoUserEmail": demo.email,
                 "DemoUserPassword": demo.password,
                 "DemoUserIccid": demo.iccid,
+                "DemoStaffEmail": DEMO_STAFF[0][0],
+                "DemoStaffPassword": DEMO_STAFF[0][1],
+                "DemoStaffStoreId": DEMO_STAFF[0][2],
+                # A second store's staff, so tests can show stores do not see each other.
+                "OtherStoreStaffEmail": DEMO_STAFF[1][0],
+                "OtherStoreStaffPassword": DEMO_STAFF[1][1],
                 "StackName": self.stack_name,
             }
         )
@@ -197,8 +207,9 @@ class LocalPipeline:
 
         env = {f.logical_id: f.environment for f in stack.functions()}
         tables = next(iter(env.values()))
-        for variable in ("PLANS_TABLE", "ACCOUNTS_TABLE", "LINES_TABLE", "ORDERS_TABLE"):
-            os.environ[variable] = tables[variable]
+        for variable in ("PLANS_TABLE", "ACCOUNTS_TABLE", "LINES_TABLE", "ORDERS_TABLE", "STORES_TABLE", "STAFF_TABLE"):
+            if variable in tables:
+                os.environ[variable] = tables[variable]
         from infra import seed
 
         written, _ = seed.seed_catalog()
@@ -208,7 +219,16 @@ class LocalPipeline:
         demo = seed.seed_demo_customer(
             cognito, stack.outputs()["UserPoolId"], DEMO_EMAIL, DEMO_PASSWORD, datetime.now(UTC)
         )
-        log.info("seeded %d plans, %d pool lines, %d retail test cards, demo customer", written, len(pool), cards)
+        for store in seed.DEMO_STORES:
+            seed.seed_store(store)
+        for email, password, store_id in DEMO_STAFF:
+            seed.seed_staff(cognito, stack.outputs()["UserPoolId"], email, password, store_id, email.split("@")[0])
+        log.info(
+            "seeded %d plans, %d pool lines, %d retail test cards, demo customer, stores, staff",
+            written,
+            len(pool),
+            cards,
+        )
         return demo
 
     def _start_gateway(self, stack: Any, dynamodb_url: str, aws_url: str, stripe_url: str) -> None:

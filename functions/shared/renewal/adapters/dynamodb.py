@@ -135,6 +135,14 @@ class PlanModel(Model):
         )
 
 
+class AccountsByEmail(GlobalSecondaryIndex["AccountModel"]):
+    class Meta:
+        index_name = "by_email"
+        projection = KeysOnlyProjection()
+
+    email = UnicodeAttribute(hash_key=True)
+
+
 class AccountModel(Model):
     class Meta:
         table_name = _table("ACCOUNTS_TABLE")
@@ -148,6 +156,7 @@ class AccountModel(Model):
     created_at = UTCInstantAttribute()
     pin_failures = NumberAttribute(default=0)
     pin_window_started_at = UTCInstantAttribute(null=True)
+    by_email = AccountsByEmail()
 
     def to_record(self) -> AccountRecord:
         return AccountRecord(
@@ -281,6 +290,11 @@ class DynamoAccountStore:
             return AccountModel.get(account_id, consistent_read=True).to_record()
         except AccountModel.DoesNotExist:
             return None
+
+    def by_email(self, email: str) -> AccountRecord | None:
+        for key in AccountModel.by_email.query(email.strip().lower(), limit=1):
+            return self.get(key.account_id)
+        return None
 
     def create_with_pool_line(self, account: Account) -> None:
         assert account.iccid is not None

@@ -55,13 +55,30 @@ class OrdersByPaymentIntent(GlobalSecondaryIndex["OrderModel"]):
     payment_intent = UnicodeAttribute(hash_key=True)
 
 
+class OrdersByStore(GlobalSecondaryIndex["OrderModel"]):
+    class Meta:
+        index_name = "by_store"
+        projection = AllProjection()
+
+    store_id = UnicodeAttribute(hash_key=True)
+    created_at = MillisInstantAttribute(range_key=True)
+
+
+class OrdersByReceipt(GlobalSecondaryIndex["OrderModel"]):
+    class Meta:
+        index_name = "by_receipt"
+        projection = KeysOnlyProjection()
+
+    receipt_no = UnicodeAttribute(hash_key=True)
+
+
 class OrderModel(Model):
     class Meta:
         table_name = _table("ORDERS_TABLE")
         region = _region()
 
     order_id = UnicodeAttribute(hash_key=True)
-    account_id = UnicodeAttribute()
+    account_id = UnicodeAttribute(null=True)  # absent for a walk-in line with no online account
     iccid = UnicodeAttribute()
     plan_id = UnicodeAttribute()
     plan_name = UnicodeAttribute()
@@ -88,13 +105,18 @@ class OrderModel(Model):
     refund_ids = UnicodeSetAttribute(null=True)
     mail_claimed_at = UTCInstantAttribute(null=True)
     mail_sent = BooleanAttribute(default=False)
+    staff_id = UnicodeAttribute(null=True)
+    cash_received = NumberAttribute(null=True)
+    void_reason = UnicodeAttribute(null=True)
     by_account = OrdersByAccount()
     by_payment_intent = OrdersByPaymentIntent()
+    by_store = OrdersByStore()
+    by_receipt = OrdersByReceipt()
 
     def to_order(self) -> Order:
         return Order(
             order_id=self.order_id,
-            account_id=self.account_id,
+            account_id=self.account_id or "",
             iccid=self.iccid,
             plan=PlanSnapshot(self.plan_id, self.plan_name, self.region, int(self.data_mb), int(self.validity_days)),
             channel=self.channel,
@@ -115,13 +137,16 @@ class OrderModel(Model):
             new_expires_at=self.new_expires_at,
             review_reason=self.review_reason,
             refund_ids=frozenset(self.refund_ids or ()),
+            staff_id=self.staff_id,
+            cash_received=int(self.cash_received) if self.cash_received is not None else None,
+            void_reason=self.void_reason,
         )
 
     @classmethod
     def from_order(cls, order: Order) -> OrderModel:
         return cls(
             order_id=order.order_id,
-            account_id=order.account_id,
+            account_id=order.account_id or None,
             iccid=order.iccid,
             plan_id=order.plan.plan_id,
             plan_name=order.plan.name,
@@ -140,6 +165,9 @@ class OrderModel(Model):
             receipt_no=order.receipt_no,
             store_id=order.store_id,
             session_id=order.session_id,
+            staff_id=order.staff_id,
+            cash_received=order.cash_received,
+            paid_at=order.paid_at,
         )
 
 
@@ -271,6 +299,33 @@ class DynamoOrderStore:
                 return False
             raise
         return True
+
+    def by_receipt(self, receipt_no: str) -> Order | None:
+        for key in OrderModel.by_receipt.query(receipt_no, limit=1):
+            return self.get(key.order_id)
+        return None
+
+    def for_store(self, store_id: str, start: datetime, end: datetime) -> list[Order]:
+        window = OrderModel.created_at.between(start, end - timedelta(milliseconds=1))
+        return [m.to_order() for m in OrderModel.by_store.query(store_id, range_key_condition=window)]
+
+    def create_store_sale(self, order: Order, store_id: str, sequence: int) -> None:
+        """The order and the store's receipt counter in one transaction: numbers are sequential
+        and gapless, and a lost race (another till took `sequence`) raises StaleWrite."""
+        from renewal.adapters.dynamodb_stores import StoreModel
+
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.update(
+                    StoreModel(store_id=store_id),
+                    actions=[StoreModel.last_receipt.set(sequence)],
+                    condition=StoreModel.last_receipt == sequence - 1,
+                )
+                transaction.save(OrderModel.from_order(order), condition=OrderModel.order_id.does_not_exist())
+        except TransactWriteError as error:
+            if _cancelled_by_condition(error, 0) or _cancelled_by_condition(error, 1):
+                raise StaleWrite(store_id) from error
+            raise
 
     def mail_sent(self, order_id: str) -> None:
         OrderModel(order_id=order_id).update(actions=[OrderModel.mail_sent.set(True)])

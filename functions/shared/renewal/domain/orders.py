@@ -80,6 +80,9 @@ class Order:
     new_expires_at: datetime | None = None
     review_reason: str | None = None
     refund_ids: frozenset[str] = field(default_factory=frozenset)
+    staff_id: str | None = None
+    cash_received: int | None = None
+    void_reason: str | None = None
 
     def view(self) -> dict[str, Any]:
         """The order shape of DESIGN.md's contract."""
@@ -106,6 +109,10 @@ class Order:
             "order_id": self.order_id,
             "channel": self.channel,
             "store_id": self.store_id,
+            "staff_id": self.staff_id,
+            "cash_received": self.cash_received,
+            "change_due": self.cash_received - self.amount if self.cash_received is not None else None,
+            "void_reason": self.void_reason,
             "items": [
                 {
                     "plan_id": self.plan.plan_id,
@@ -171,10 +178,12 @@ class RefundOutcome:
     taken_back_mb: int
 
 
-def apply_refund(order: Order, refund_amount: int, bundles: Sequence[Bundle], now: datetime) -> RefundOutcome:
+def apply_refund(
+    order: Order, refund_amount: int, bundles: Sequence[Bundle], now: datetime, *, full_status: str = REFUNDED
+) -> RefundOutcome:
     """DESIGN.md's refund rule. A refund of x out of what is still unrefunded takes back the same
     share of the order's bundle data that is still unused; the whole of it makes the order
-    `refunded`. Never below zero, never more than was paid."""
+    `refunded` (a store void: `voided`). Never below zero, never more than was paid."""
     refundable = order.amount - order.refunded_amount
     if refund_amount <= 0 or refundable <= 0:
         return RefundOutcome(order.refunded_amount, order.status, tuple(bundles), 0)
@@ -187,5 +196,5 @@ def apply_refund(order: Order, refund_amount: int, bundles: Sequence[Bundle], no
             if bundle.region == order.plan.region and bundle.is_live(now):
                 taken = bundle.remaining_data_mb if full else bundle.remaining_data_mb * refund_amount // refundable
                 result[index] = replace(bundle, remaining_data_mb=bundle.remaining_data_mb - taken)
-    status = REFUNDED if full and can_move(order.status, REFUNDED) else order.status
+    status = full_status if full and can_move(order.status, full_status) else order.status
     return RefundOutcome(order.refunded_amount + refund_amount, status, tuple(result), taken)

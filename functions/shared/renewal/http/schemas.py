@@ -105,3 +105,23 @@ class WebhookAck(BaseModel):
     received: bool
     duplicate: bool = False
     handled: bool = False
+
+
+class StoreRenewalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    iccid: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+    plan_id: str = Field(min_length=1, max_length=64)
+    currency: str = Field(pattern="^[A-Za-z]{3}$")
+    cash_received: int = Field(ge=0, description="integer minor units of the store's currency")
+
+
+class StoreRenewalOut(OrderOut):
+    change_due: int
+
+
+class VoidIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500)

@@ -103,7 +103,7 @@ class AccountService:
     def _new_account(self, identity: Identity, iccid: str | None) -> Account:
         return Account(
             account_id=identity.account_id,
-            email=identity.email,
+            email=identity.email.strip().lower(),
             locale=normalise_locale(identity.locale),
             time_zone=normalise_time_zone(identity.time_zone),
             iccid=iccid,

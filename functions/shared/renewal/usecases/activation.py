@@ -69,6 +69,9 @@ class Activation:
         order = self._orders.get(order_id)
         if order is None:
             return
+        if not order.email:  # a walk-in line without an online account: the paper receipt is it
+            self._orders.mail_sent(order_id)
+            return
         line = self._lines.get(order.iccid)
         balance = line_balance(line.bundles, self._clock()).remaining_data_mb if line else 0
         self._mailer.send(confirmation_mail(replace(order), balance))

@@ -1,0 +1,145 @@
+"""Partner-store renewals: a walk-in customer pays cash, staff ring it up, the same activation
+queue applies it. Staff act only for the store our own data says they work for."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from renewal.domain.errors import Forbidden, NotFound
+from renewal.domain.lines import is_valid_iccid
+from renewal.domain.orders import PAID, VOIDED, Order, PlanSnapshot, apply_refund
+from renewal.domain.stores import Store, change_due, daily_report, require_store_currency, require_voidable
+from renewal.domain.timeutil import utc_now
+from renewal.ports import AccountRecord, ActivationQueue, LineStore, OrderStore, PlanCatalog, StaleWrite
+from renewal.usecases.accounts import Identity
+
+STAFF_GROUP = "store-staff"
+RETRIES = 30
+
+
+class StoreDirectory(Protocol):
+    def store_of_staff(self, staff_id: str) -> Store | None: ...
+
+    def last_receipt(self, store_id: str) -> int: ...
+
+
+class StoreOrders(OrderStore, Protocol):
+    def by_receipt(self, receipt_no: str) -> Order | None: ...
+
+    def for_store(self, store_id: str, start: datetime, end: datetime) -> list[Order]: ...
+
+    def create_store_sale(self, order: Order, store_id: str, sequence: int) -> None: ...
+
+
+class AccountsByEmail(Protocol):
+    def by_email(self, email: str) -> AccountRecord | None: ...
+
+
+class StoreSales:
+    def __init__(
+        self,
+        stores: StoreDirectory,
+        catalog: PlanCatalog,
+        lines: LineStore,
+        accounts: AccountsByEmail,
+        orders: StoreOrders,
+        queue: ActivationQueue,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._stores, self._catalog, self._lines, self._accounts = stores, catalog, lines, accounts
+        self._orders, self._queue, self._clock = orders, queue, clock
+
+    def store_for(self, staff: Identity) -> Store:
+        if STAFF_GROUP not in staff.groups:
+            raise Forbidden("store routes are for partner-store staff", code="staff_only")
+        store = self._stores.store_of_staff(staff.account_id)
+        if store is None:
+            raise Forbidden("you are not assigned to a store", code="no_store")
+        return store
+
+    def renew(
+        self, staff: Identity, *, iccid: str | None, email: str | None, plan_id: str, currency: str, cash_received: int
+    ) -> dict[str, Any]:
+        store = self.store_for(staff)
+        plan = self._catalog.get(plan_id)
+        if plan is None:
+            raise NotFound(f"no plan {plan_id!r}", code="plan_not_found")
+        require_store_currency(store, currency)
+        price = plan.price_in(store.currency)
+        change = change_due(price, cash_received)
+        account_id, line_iccid, contact = self._find_line(iccid, email)
+        now = self._clock()
+        order = Order(
+            order_id=str(uuid.uuid4()),
+            account_id=account_id,
+            iccid=line_iccid,
+            plan=PlanSnapshot.of(plan),
+            channel="store",
+            status=PAID,
+            amount=price,
+            currency=store.currency,
+            created_at=now,
+            email=contact,
+            store_id=store.store_id,
+            staff_id=staff.account_id,
+            cash_received=cash_received,
+            paid_at=now,
+            time_zone=store.time_zone,
+        )
+        for _ in range(RETRIES):
+            sequence = self._stores.last_receipt(store.store_id) + 1
+            numbered = replace(order, receipt_no=store.receipt_number(sequence))
+            try:
+                self._orders.create_store_sale(numbered, store.store_id, sequence)
+            except StaleWrite:
+                continue  # another till took this number: take the next
+            self._queue.enqueue(numbered.order_id)
+            return {**numbered.view(), "receipt_no": numbered.receipt_no, "change_due": change}
+        raise RuntimeError("could not number the receipt: the store is too busy")
+
+    def _find_line(self, iccid: str | None, email: str | None) -> tuple[str, str, str]:
+        if iccid:
+            line = self._lines.get(iccid) if is_valid_iccid(iccid) else None
+            if line is None:
+                raise NotFound("no line with this ICCID is on file", code="line_not_found")
+            return line.account_id or "", line.iccid, ""
+        record = self._accounts.by_email(email or "")
+        if record is None or not record.account.iccid:
+            raise NotFound("no customer with this email has a line", code="customer_not_found")
+        return record.account.account_id, record.account.iccid, record.account.email
+
+    def receipt(self, staff: Identity, receipt_no: str) -> Order:
+        store = self.store_for(staff)
+        order = self._orders.by_receipt(receipt_no)
+        if order is None or order.store_id != store.store_id:
+            raise NotFound("no such receipt at your store", code="receipt_not_found")
+        return order
+
+    def report(self, staff: Identity, day: date) -> dict[str, Any]:
+        store = self.store_for(staff)
+        start, end = store.local_day(day)
+        return daily_report(store, day, self._orders.for_store(store.store_id, start, end))
+
+    def void(self, staff: Identity, order_id: str, reason: str, lines_version_retries: int = RETRIES) -> Order:
+        store = self.store_for(staff)
+        for _ in range(lines_version_retries):
+            order = self._orders.get(order_id)
+            if order is None or order.store_id != store.store_id:
+                raise NotFound("no such sale at your store", code="order_not_found")
+            now = self._clock()
+            require_voidable(order, now)
+            line = self._lines.get(order.iccid)
+            outcome = apply_refund(
+                order, order.amount - order.refunded_amount, line.bundles if line else (), now, full_status=VOIDED
+            )
+            changes = {"refunded_amount": outcome.refunded_amount, "status": outcome.status, "void_reason": reason}
+            try:
+                self._orders.refund(order, f"void-{order.order_id}", line, outcome.bundles, changes)
+            except StaleWrite:
+                continue
+            return replace(order, **changes)  # type: ignore[arg-type]
+        raise RuntimeError("could not void: the line kept changing")

@@ -1,0 +1,128 @@
+"""Partner-store routes: cash renewals at the counter, receipts, voids, the end-of-day report."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore, DynamoPlanCatalog
+from renewal.adapters.dynamodb_orders import DynamoOrderStore
+from renewal.adapters.dynamodb_stores import DynamoStores
+from renewal.adapters.queue import SqsActivationQueue
+from renewal.domain.errors import Conflict, InvalidInput
+from renewal.domain.receipts import receipt_html
+from renewal.http.api import CUSTOMER, caller, create_resolver
+from renewal.http.schemas import ERROR_RESPONSES, OrderOut, StoreRenewalIn, StoreRenewalOut, VoidIn
+from renewal.usecases.accounts import Identity
+from renewal.usecases.store_sales import StoreSales
+
+logger = Logger()
+tracer = Tracer()
+app = create_resolver()
+sales = StoreSales(
+    DynamoStores(),
+    DynamoPlanCatalog(),
+    DynamoLineStore(),
+    DynamoAccountStore(),
+    DynamoOrderStore(),
+    SqsActivationQueue(),
+)
+idempotency = IdempotencyConfig(
+    event_key_jmespath="[staff_id, idempotency_key]", payload_validation_jmespath="body", expires_after_seconds=86400
+)
+persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE", "missing-env-IDEMPOTENCY_TABLE"))
+
+
+@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence)
+def renew_once(request: dict[str, Any]) -> dict[str, Any]:
+    body = request["body"]
+    staff = Identity(request["staff_id"], "", groups=tuple(request["groups"]))
+    return sales.renew(
+        staff,
+        iccid=body.get("iccid"),
+        email=body.get("email"),
+        plan_id=body["plan_id"],
+        currency=body["currency"],
+        cash_received=body["cash_received"],
+    )
+
+
+@app.post("/store/renewals", summary="A cash renewal at the counter", security=CUSTOMER, responses=ERROR_RESPONSES)
+def store_renewal(body: Annotated[StoreRenewalIn, Body()]) -> tuple[StoreRenewalOut, int]:
+    staff = caller(app)
+    sales.store_for(staff)  # a customer's token is 403 before anything else
+    key = app.current_event.headers.get("idempotency-key")
+    if not key:
+        raise InvalidInput(
+            "an Idempotency-Key header is required (a double tap makes one sale)", code="idempotency_key_required"
+        )
+    if bool(body.iccid) == bool(body.email):
+        raise InvalidInput("give exactly one of iccid or email", code="validation_error")
+    request = {
+        "staff_id": staff.account_id,
+        "groups": list(staff.groups),
+        "idempotency_key": key,
+        "body": body.model_dump(),
+    }
+    try:
+        sold = renew_once(request=request)
+    except IdempotencyValidationError as error:
+        raise InvalidInput("this Idempotency-Key was used with another body", code="idempotency_key_reused") from error
+    except IdempotencyAlreadyInProgressError as error:
+        raise Conflict("a sale with this Idempotency-Key is still running", code="request_in_progress") from error
+    return StoreRenewalOut.model_validate(sold), 201
+
+
+@app.post(
+    "/store/renewals/<order_id>/void",
+    summary="Void a sale within 15 minutes",
+    security=CUSTOMER,
+    responses=ERROR_RESPONSES,
+)
+def void_sale(order_id: Annotated[str, Path(max_length=64)], body: Annotated[VoidIn, Body()]) -> OrderOut:
+    return OrderOut.model_validate(sales.void(caller(app), order_id, body.reason).view())
+
+
+@app.get(
+    "/store/receipts/<receipt_no>",
+    summary="A receipt of your store (JSON or HTML)",
+    security=CUSTOMER,
+    responses=ERROR_RESPONSES,
+)
+def store_receipt(receipt_no: Annotated[str, Path(max_length=64)]) -> Response[str]:
+    order = sales.receipt(caller(app), receipt_no)
+    if "text/html" in (app.current_event.headers.get("accept") or ""):
+        return Response(200, "text/html; charset=utf-8", receipt_html(order))
+    return Response(200, "application/json", json.dumps(order.receipt()))
+
+
+@app.get(
+    "/store/reports/daily",
+    summary="End-of-day totals (store's local date)",
+    security=CUSTOMER,
+    responses=ERROR_RESPONSES,
+)
+def daily(
+    day: Annotated[date, Query(alias="date", description="YYYY-MM-DD, the store's local date")],
+) -> dict[str, Any]:
+    return sales.report(caller(app), day)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency.register_lambda_context(context)
+    return app.resolve(event, context)
