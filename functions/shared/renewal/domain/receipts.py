@@ -22,9 +22,19 @@ def receipt_html(order: Order) -> str:
         ("Receipt", data["receipt_no"]),
         ("Order", data["order_id"]),
         ("Line (ICCID)", data["iccid"]),
+        *([("Store", order.store_id), ("Staff", order.staff_id)] if order.store_id else []),
         ("Plan", f"{order.plan.name} ({order.plan.data_mb:,} MB, {order.plan.validity_days} days)"),
         ("Amount", _money(order.amount, order.currency)),
+        *(
+            [
+                ("Cash received", _money(order.cash_received, order.currency)),
+                ("Change", _money(order.cash_received - order.amount, order.currency)),
+            ]
+            if order.cash_received is not None
+            else []
+        ),
         ("Refunded", _money(order.refunded_amount, order.currency) if order.refunded_amount else "-"),
+        *([("Void reason", order.void_reason)] if order.void_reason else []),
         ("Status", order.status),
         ("Paid", local(data["paid_at"])),
         ("Activated", local(data["activated_at"])),
