@@ -17,7 +17,17 @@ from renewal.adapters.dynamodb_orders import DynamoOrderStore
 from renewal.domain.errors import NotFound
 from renewal.domain.receipts import receipt_html
 from renewal.http.api import CUSTOMER, caller, create_resolver
-from renewal.http.schemas import ERROR_RESPONSES, AccountOut, LinkLineIn, OrderList, OrderOut, PlanList, PlanOut
+from renewal.http.schemas import (
+    ERROR_RESPONSES,
+    AccountOut,
+    LinkLineIn,
+    OrderList,
+    OrderOut,
+    PlanList,
+    PlanOut,
+    PreferencesIn,
+    PreferencesOut,
+)
 from renewal.usecases import catalog, orders
 from renewal.usecases.accounts import AccountService
 
@@ -63,6 +73,24 @@ def get_account() -> AccountOut:
 )
 def link_line(body: Annotated[LinkLineIn, Body()]) -> AccountOut:
     return AccountOut.model_validate(accounts.link_line(caller(app), body.iccid, body.pin))
+
+
+@app.get("/account/preferences", summary="Locale, time zone, reminders", security=CUSTOMER, responses=ERROR_RESPONSES)
+def get_preferences() -> PreferencesOut:
+    return PreferencesOut.model_validate(accounts.preferences(caller(app)))
+
+
+@app.patch("/account/preferences", summary="Change some preferences", security=CUSTOMER, responses=ERROR_RESPONSES)
+def patch_preferences(body: Annotated[PreferencesIn, Body()]) -> PreferencesOut:
+    reminders = body.reminders
+    updated = accounts.update_preferences(
+        caller(app),
+        locale=body.locale,
+        time_zone=body.time_zone,
+        expiry=reminders.expiry if reminders else None,
+        low_data=reminders.low_data if reminders else None,
+    )
+    return PreferencesOut.model_validate(updated)
 
 
 @app.get("/orders", summary="The caller's orders, newest first", security=CUSTOMER, responses=ERROR_RESPONSES)

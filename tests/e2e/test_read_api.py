@@ -159,3 +159,29 @@ def test_wrong_pins_are_rate_limited(outputs: dict[str, str], new_customer: dict
     assert locked.status_code == 429
     assert int(locked.headers["Retry-After"]) > 0
     assert error_of(locked)["code"] == "too_many_attempts"
+
+
+def test_preferences_round_trip_and_refuse_bad_values(outputs: dict[str, str], new_customer: dict) -> None:
+    token = new_customer["token"]
+    assert call(outputs, "GET", "/account/preferences", token).json() == {
+        "locale": "en",
+        "time_zone": "UTC",
+        "reminders": {"expiry": True, "low_data": True},
+    }
+    patched = requests.patch(
+        outputs["ApiUrl"] + "/account/preferences",
+        json={"locale": "zh-CN", "reminders": {"low_data": False}},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["reminders"] == {"expiry": True, "low_data": False}
+    bad = requests.patch(
+        outputs["ApiUrl"] + "/account/preferences",
+        json={"time_zone": "Nowhere/Land"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert bad.status_code == 422 and error_of(bad)["code"] == "invalid_time_zone"
+    assert call(outputs, "GET", "/account", token).json()["locale"] == "zh-CN"
+    assert call(outputs, "GET", "/account/preferences", token).json()["time_zone"] == "UTC"

@@ -68,3 +68,7 @@ class FakeAccounts:
 
     def record_pin_failure(self, account_id: str, window: FailureWindow) -> None:
         self.accounts[account_id] = replace(self.accounts[account_id], pin_failures=window)
+
+    def save_preferences(self, account: Account) -> None:
+        record = self.accounts[account.account_id]
+        self.accounts[account.account_id] = replace(record, account=account)

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from renewal.domain.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unavailable
+from renewal.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts, Unavailable
 from renewal.domain.lines import Bundle
 from renewal.domain.pins import MAX_FAILURES, hash_pin
 from renewal.ports import LineRecord
@@ -104,3 +104,22 @@ def test_a_line_with_plans_is_not_swapped_silently(service: AccountService, stor
     with pytest.raises(Conflict) as raised:
         service.link_line(ALICE, CARD, CARD_PIN)
     assert raised.value.code == "current_line_in_use"
+
+
+def test_preferences_default_then_patch_only_what_is_given(service: AccountService) -> None:
+    assert service.preferences(ALICE) == {
+        "locale": "zh-CN",
+        "time_zone": "Asia/Shanghai",
+        "reminders": {"expiry": True, "low_data": True},
+    }
+    changed = service.update_preferences(ALICE, time_zone="Europe/Paris", low_data=False)
+    assert changed == {"locale": "zh-CN", "time_zone": "Europe/Paris", "reminders": {"expiry": True, "low_data": False}}
+    assert service.preferences(ALICE) == changed
+
+
+@pytest.mark.parametrize("change", [{"locale": "fr"}, {"time_zone": "Mars/Olympus"}])
+def test_invalid_preferences_change_nothing(service: AccountService, change: dict) -> None:
+    before = service.preferences(ALICE)
+    with pytest.raises(InvalidInput):
+        service.update_preferences(ALICE, **change)
+    assert service.preferences(ALICE) == before

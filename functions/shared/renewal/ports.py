@@ -72,6 +72,8 @@ class AccountStore(Protocol):
 
     def record_pin_failure(self, account_id: str, window: FailureWindow) -> None: ...
 
+    def save_preferences(self, account: Account) -> None: ...
+
 
 # ---------------------------------------------------------------- orders and payments
 class StaleWrite(Exception):

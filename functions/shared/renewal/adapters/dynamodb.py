@@ -13,6 +13,7 @@ from typing import Any
 
 from pynamodb.attributes import (
     Attribute,
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -156,6 +157,8 @@ class AccountModel(Model):
     created_at = UTCInstantAttribute()
     pin_failures = NumberAttribute(default=0)
     pin_window_started_at = UTCInstantAttribute(null=True)
+    expiry_reminders = BooleanAttribute(default=True)
+    low_data_reminders = BooleanAttribute(default=True)
     by_email = AccountsByEmail()
 
     def to_record(self) -> AccountRecord:
@@ -167,6 +170,8 @@ class AccountModel(Model):
                 time_zone=self.time_zone,
                 iccid=self.iccid,
                 created_at=self.created_at,
+                expiry_reminders=self.expiry_reminders is not False,
+                low_data_reminders=self.low_data_reminders is not False,
             ),
             pin_failures=FailureWindow(int(self.pin_failures or 0), self.pin_window_started_at),
         )
@@ -355,6 +360,17 @@ class DynamoAccountStore:
             if any(_cancelled_by_condition(error, i) for i in (1, 2)):
                 raise LineTaken(account.iccid) from error
             raise
+
+    def save_preferences(self, account: Account) -> None:
+        AccountModel(account_id=account.account_id).update(
+            actions=[
+                AccountModel.locale.set(account.locale),
+                AccountModel.time_zone.set(account.time_zone),
+                AccountModel.expiry_reminders.set(account.expiry_reminders),
+                AccountModel.low_data_reminders.set(account.low_data_reminders),
+            ],
+            condition=AccountModel.account_id.exists(),
+        )
 
     def record_pin_failure(self, account_id: str, window: FailureWindow) -> None:
         AccountModel(account_id=account_id).update(

@@ -44,6 +44,23 @@ class Account:
     time_zone: str
     iccid: str | None
     created_at: datetime
+    expiry_reminders: bool = True
+    low_data_reminders: bool = True
+
+    def preferences(self) -> dict[str, Any]:
+        return {
+            "locale": self.locale,
+            "time_zone": self.time_zone,
+            "reminders": {"expiry": self.expiry_reminders, "low_data": self.low_data_reminders},
+        }
+
+
+def valid_time_zone(value: str) -> bool:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def account_view(account: Account, bundles: Sequence[Bundle], now: datetime) -> dict[str, Any]:

@@ -125,3 +125,29 @@ class VoidIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=500)
+
+
+class ReminderChoices(BaseModel):
+    expiry: bool
+    low_data: bool
+
+
+class PreferencesOut(BaseModel):
+    locale: str
+    time_zone: str
+    reminders: ReminderChoices
+
+
+class ReminderChoicesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expiry: bool | None = None
+    low_data: bool | None = None
+
+
+class PreferencesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    locale: str | None = Field(default=None, description="en or zh-CN")
+    time_zone: str | None = Field(default=None, description="IANA time zone, e.g. Asia/Hong_Kong")
+    reminders: ReminderChoicesIn | None = None

@@ -8,8 +8,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from renewal.domain.accounts import Account, account_view, normalise_locale, normalise_time_zone
-from renewal.domain.errors import Conflict, Forbidden, NotFound, TooManyAttempts, Unavailable
+from renewal.domain.accounts import (
+    SUPPORTED_LOCALES,
+    Account,
+    account_view,
+    normalise_locale,
+    normalise_time_zone,
+    valid_time_zone,
+)
+from renewal.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts, Unavailable
 from renewal.domain.lines import is_valid_iccid
 from renewal.domain.pins import FailureWindow, verify_pin
 from renewal.domain.timeutil import to_iso, utc_now
@@ -40,6 +47,35 @@ class AccountService:
         """GET /account: the account, created with a fresh pool line on the first call."""
         record = self._accounts.get(identity.account_id) or self._create(identity)
         return self._view(record.account)
+
+    def preferences(self, identity: Identity) -> dict[str, Any]:
+        record = self._accounts.get(identity.account_id) or self._create(identity)
+        return record.account.preferences()
+
+    def update_preferences(
+        self,
+        identity: Identity,
+        *,
+        locale: str | None = None,
+        time_zone: str | None = None,
+        expiry: bool | None = None,
+        low_data: bool | None = None,
+    ) -> dict[str, Any]:
+        """PATCH semantics: only what is given changes; anything invalid changes nothing."""
+        if locale is not None and locale not in SUPPORTED_LOCALES:
+            raise InvalidInput(f"locale must be one of {', '.join(SUPPORTED_LOCALES)}", code="unsupported_locale")
+        if time_zone is not None and not valid_time_zone(time_zone):
+            raise InvalidInput(f"{time_zone!r} is not an IANA time zone", code="invalid_time_zone")
+        account = (self._accounts.get(identity.account_id) or self._create(identity)).account
+        changed = replace(
+            account,
+            locale=locale if locale is not None else account.locale,
+            time_zone=time_zone if time_zone is not None else account.time_zone,
+            expiry_reminders=expiry if expiry is not None else account.expiry_reminders,
+            low_data_reminders=low_data if low_data is not None else account.low_data_reminders,
+        )
+        self._accounts.save_preferences(changed)
+        return changed.preferences()
 
     def link_line(self, identity: Identity, iccid: str, pin: str) -> dict[str, Any]:
         """POST /account/line: link a card the customer already holds, proven by its PIN."""
