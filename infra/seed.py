@@ -96,13 +96,8 @@ class DemoCustomer:
     iccid: str
 
 
-def seed_demo_customer(cognito: Any, user_pool_id: str, email: str, password: str, now: datetime) -> DemoCustomer:
-    """A confirmed Cognito user whose account holds a line with an active EU bundle."""
-    from renewal.adapters.dynamodb import AccountModel, BundleAttribute, LineModel
-    from renewal.domain.accounts import Account
-    from renewal.domain.lines import apply_plan
-    from renewal.domain.pins import hash_pin
-
+def confirmed_user(cognito: Any, user_pool_id: str, email: str, password: str) -> str:
+    """A Cognito user who can log in at once; returns its `sub`."""
     cognito.admin_create_user(
         UserPoolId=user_pool_id,
         Username=email,
@@ -111,7 +106,17 @@ def seed_demo_customer(cognito: Any, user_pool_id: str, email: str, password: st
     )
     cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=email, Password=password, Permanent=True)
     attributes = cognito.admin_get_user(UserPoolId=user_pool_id, Username=email)["UserAttributes"]
-    account_id = next(a["Value"] for a in attributes if a["Name"] == "sub")
+    return str(next(a["Value"] for a in attributes if a["Name"] == "sub"))
+
+
+def seed_demo_customer(cognito: Any, user_pool_id: str, email: str, password: str, now: datetime) -> DemoCustomer:
+    """A confirmed Cognito user whose account holds a line with an active EU bundle."""
+    from renewal.adapters.dynamodb import AccountModel, BundleAttribute, LineModel
+    from renewal.domain.accounts import Account
+    from renewal.domain.lines import apply_plan
+    from renewal.domain.pins import hash_pin
+
+    account_id = confirmed_user(cognito, user_pool_id, email, password)
 
     plans = {p.plan_id: p for p in load_catalog()}
     bundles = apply_plan((), plans["eu-monthly-20gb"], now - timedelta(days=10))
@@ -157,16 +162,8 @@ def seed_staff(cognito: Any, user_pool_id: str, email: str, password: str, store
     """A Cognito user in group store-staff, linked to its store in our own table."""
     from renewal.adapters.dynamodb_stores import StaffModel
 
-    cognito.admin_create_user(
-        UserPoolId=user_pool_id,
-        Username=email,
-        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
-        MessageAction="SUPPRESS",
-    )
-    cognito.admin_set_user_password(UserPoolId=user_pool_id, Username=email, Password=password, Permanent=True)
+    staff_id = confirmed_user(cognito, user_pool_id, email, password)
     cognito.admin_add_user_to_group(UserPoolId=user_pool_id, Username=email, GroupName="store-staff")
-    attributes = cognito.admin_get_user(UserPoolId=user_pool_id, Username=email)["UserAttributes"]
-    staff_id = next(a["Value"] for a in attributes if a["Name"] == "sub")
     StaffModel(staff_id=staff_id, store_id=store_id, name=name).save()
     return staff_id
 

@@ -3,25 +3,16 @@ page calls: re-read the payment from Stripe and fulfil it if paid)."""
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from renewal.domain.errors import Conflict, InvalidInput
 from renewal.http.api import CUSTOMER, caller, create_resolver
+from renewal.http.once import call_once, idempotency_config, persistence_store
 from renewal.http.schemas import ERROR_RESPONSES, CheckoutIn, CheckoutOut, OrderOut
 from renewal.usecases.accounts import Identity
 from renewal.wiring import checkout_service, fulfilment
@@ -30,14 +21,10 @@ logger = Logger()
 tracer = Tracer()
 app = create_resolver()
 
-# Same key + same body: the first answer again, no second order. Another body: 422. In flight: 409.
-idempotency = IdempotencyConfig(
-    event_key_jmespath="[account_id, idempotency_key]", payload_validation_jmespath="body", expires_after_seconds=86400
-)
-persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE", "missing-env-IDEMPOTENCY_TABLE"))
+idempotency = idempotency_config("account_id")
 
 
-@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence)
+@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence_store())
 def start_checkout_once(request: dict[str, Any]) -> dict[str, Any]:
     body = request["body"]
     return checkout_service().start(Identity(**request["identity"]), body["plan_id"], body["currency"])
@@ -61,16 +48,7 @@ def checkout(body: Annotated[CheckoutIn, Body()]) -> tuple[CheckoutOut, int]:
             },
             "body": body.model_dump(),
         }
-        try:
-            started = start_checkout_once(request=request)
-        except IdempotencyValidationError as error:
-            raise InvalidInput(
-                "this Idempotency-Key was used with another body", code="idempotency_key_reused"
-            ) from error
-        except IdempotencyAlreadyInProgressError as error:
-            raise Conflict(
-                "a request with this Idempotency-Key is still running", code="request_in_progress"
-            ) from error
+        started = call_once(start_checkout_once, request)
     return CheckoutOut.model_validate(started), 201
 
 

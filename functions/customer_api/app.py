@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from typing import Annotated, Any
 
@@ -15,8 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore, DynamoPlanCatalog
 from renewal.adapters.dynamodb_orders import DynamoOrderStore
 from renewal.domain.errors import NotFound
-from renewal.domain.receipts import receipt_html
-from renewal.http.api import CUSTOMER, caller, create_resolver
+from renewal.http.api import CUSTOMER, caller, create_resolver, receipt_response
 from renewal.http.schemas import (
     ERROR_RESPONSES,
     AccountOut,
@@ -117,9 +115,7 @@ def get_receipt(order_id: Annotated[str, Path(max_length=64)]) -> Response[str]:
     order = orders.own_order(order_store, caller(app).account_id, order_id)
     if not order.receipt_no:
         raise NotFound("this order has no receipt yet: it is not paid and activated", code="receipt_not_found")
-    if "text/html" in (app.current_event.headers.get("accept") or ""):
-        return Response(200, "text/html; charset=utf-8", receipt_html(order))
-    return Response(200, "application/json", json.dumps(order.receipt()))
+    return receipt_response(app, order)
 
 
 @app.get("/openapi.json", summary="This API's OpenAPI document", include_in_schema=False)

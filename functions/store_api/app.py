@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from datetime import date
 from typing import Annotated, Any
 
@@ -11,20 +9,16 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore, DynamoPlanCatalog
 from renewal.adapters.dynamodb_orders import DynamoOrderStore
 from renewal.adapters.dynamodb_stores import DynamoStores
 from renewal.adapters.queue import SqsActivationQueue
-from renewal.domain.errors import Conflict, InvalidInput
-from renewal.domain.receipts import receipt_html
-from renewal.http.api import CUSTOMER, caller, create_resolver
+from renewal.domain.errors import InvalidInput
+from renewal.http.api import CUSTOMER, caller, create_resolver, receipt_response
+from renewal.http.once import call_once, idempotency_config, persistence_store
 from renewal.http.schemas import ERROR_RESPONSES, OrderOut, StoreRenewalIn, StoreRenewalOut, VoidIn
 from renewal.usecases.accounts import Identity
 from renewal.usecases.store_sales import StoreSales
@@ -40,13 +34,10 @@ sales = StoreSales(
     DynamoOrderStore(),
     SqsActivationQueue(),
 )
-idempotency = IdempotencyConfig(
-    event_key_jmespath="[staff_id, idempotency_key]", payload_validation_jmespath="body", expires_after_seconds=86400
-)
-persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE", "missing-env-IDEMPOTENCY_TABLE"))
+idempotency = idempotency_config("staff_id")
 
 
-@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence)
+@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence_store())
 def renew_once(request: dict[str, Any]) -> dict[str, Any]:
     body = request["body"]
     staff = Identity(request["staff_id"], "", groups=tuple(request["groups"]))
@@ -77,12 +68,7 @@ def store_renewal(body: Annotated[StoreRenewalIn, Body()]) -> tuple[StoreRenewal
         "idempotency_key": key,
         "body": body.model_dump(),
     }
-    try:
-        sold = renew_once(request=request)
-    except IdempotencyValidationError as error:
-        raise InvalidInput("this Idempotency-Key was used with another body", code="idempotency_key_reused") from error
-    except IdempotencyAlreadyInProgressError as error:
-        raise Conflict("a sale with this Idempotency-Key is still running", code="request_in_progress") from error
+    sold = call_once(renew_once, request)
     return StoreRenewalOut.model_validate(sold), 201
 
 
@@ -103,10 +89,7 @@ def void_sale(order_id: Annotated[str, Path(max_length=64)], body: Annotated[Voi
     responses=ERROR_RESPONSES,
 )
 def store_receipt(receipt_no: Annotated[str, Path(max_length=64)]) -> Response[str]:
-    order = sales.receipt(caller(app), receipt_no)
-    if "text/html" in (app.current_event.headers.get("accept") or ""):
-        return Response(200, "text/html; charset=utf-8", receipt_html(order))
-    return Response(200, "application/json", json.dumps(order.receipt()))
+    return receipt_response(app, sales.receipt(caller(app), receipt_no))
 
 
 @app.get(

@@ -13,6 +13,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from renewal.domain.errors import DomainError
+from renewal.domain.orders import Order
+from renewal.domain.receipts import receipt_html
 from renewal.usecases.accounts import Identity
 
 logger = Logger()
@@ -60,6 +62,13 @@ def create_resolver() -> APIGatewayHttpResolver:
         return error_response(HTTPStatus.NOT_FOUND, "route_not_found", "no such route")
 
     return app
+
+
+def receipt_response(app: APIGatewayHttpResolver, order: Order) -> Response[str]:
+    """A receipt as JSON, or as a printable page when the client asks for HTML."""
+    if "text/html" in (app.current_event.headers.get("accept") or ""):
+        return Response(200, "text/html; charset=utf-8", receipt_html(order))
+    return Response(200, "application/json", json.dumps(order.receipt()))
 
 
 def caller(app: APIGatewayHttpResolver) -> Identity:
