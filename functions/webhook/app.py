@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -20,8 +21,9 @@ app = create_resolver()
 @app.post("/webhooks/stripe", summary="Stripe events (signed)", responses=ERROR_RESPONSES)
 def stripe_webhook() -> WebhookAck:
     event = app.current_event
-    raw = event.decoded_body or ""  # base64-decoded when API Gateway encoded it
-    payload = raw.encode("utf-8") if isinstance(raw, str) else raw
+    body = event.body or ""
+    # The signature covers the raw bytes: decode API Gateway's base64, never re-serialise JSON.
+    payload = base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
     return WebhookAck.model_validate(fulfilment().handle_webhook(payload, event.headers.get("stripe-signature")))
 
 

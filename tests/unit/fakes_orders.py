@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from renewal.domain.lines import Bundle
 from renewal.domain.mail import Mail
-from renewal.domain.orders import Order, PaidSession, require_move
-from renewal.ports import InvalidEvent, LineRecord, Refund, StaleWrite
+from renewal.domain.orders import MAIL_CLAIM_LEASE, Order, PaidSession, require_move
+from renewal.ports import InvalidEvent, LineRecord, PaymentProviderError, Refund, StaleWrite
 from tests.unit.fakes import FakeLines
 
 
@@ -17,7 +18,7 @@ class FakeOrders:
     def __init__(self, lines: FakeLines) -> None:
         self.orders: dict[str, Order] = {}
         self.lines = lines
-        self.mail_claimed: set[str] = set()
+        self.mail_claims: dict[str, datetime] = {}
 
     def create(self, order: Order) -> None:
         self.orders[order.order_id] = order
@@ -64,36 +65,49 @@ class FakeOrders:
         changes: dict[str, Any],
     ) -> None:
         current = self.orders[order.order_id]
-        if refund_id in current.refund_ids or current.refunded_amount != order.refunded_amount:
+        if (
+            refund_id in current.refund_ids
+            or current.refunded_amount != order.refunded_amount
+            or current.status != order.status
+        ):
             raise StaleWrite(order.order_id)
         if line is not None:
             self._write_line(line, bundles)
         self.orders[order.order_id] = replace(current, refund_ids=current.refund_ids | {refund_id}, **changes)
 
     def claim_mail(self, order_id: str, now: datetime) -> bool:
-        if order_id in self.mail_claimed:
+        held = self.mail_claims.get(order_id)
+        if self.orders[order_id].mail_sent or (held is not None and held > now - MAIL_CLAIM_LEASE):
             return False
-        self.mail_claimed.add(order_id)
+        self.mail_claims[order_id] = now
         return True
 
+    def release_mail(self, order_id: str, claimed_at: datetime) -> None:
+        if self.mail_claims.get(order_id) == claimed_at and not self.orders[order_id].mail_sent:
+            del self.mail_claims[order_id]
+
     def mail_sent(self, order_id: str) -> None:
-        pass
+        self.orders[order_id] = replace(self.orders[order_id], mail_sent=True)
 
 
 class FakePayments:
-    def __init__(self) -> None:
+    """Stripe as our port sees it. `verify` checks webhook signatures: hand in the real adapter's
+    `verify_event` (pure, given its secret) to test signed events end to end."""
+
+    def __init__(self, verify: Callable[[bytes, str | None], dict[str, Any]] | None = None) -> None:
         self.sessions: dict[str, PaidSession] = {}
         self.refunds: dict[str, list[Refund]] = {}
+        self.created: list[dict[str, Any]] = []
         self.fail = False
+        self._verify = verify
 
     def create_session(
         self, order: Order, success_url: str, cancel_url: str, expires_at: datetime, methods: list[str]
     ) -> tuple[str, str]:
-        from renewal.ports import PaymentProviderError
-
         if self.fail:
             raise PaymentProviderError("stripe is down")
         session_id = f"cs_{len(self.sessions) + 1}"
+        self.created.append({"order_id": order.order_id, "expires_at": expires_at, "methods": methods})
         self.sessions[session_id] = PaidSession(
             session_id,
             "open",
@@ -108,7 +122,14 @@ class FakePayments:
         return session_id, f"https://pay.example/{session_id}"
 
     def session(self, session_id: str) -> PaidSession:
+        if self.fail:
+            raise PaymentProviderError("stripe is down")
         return self.sessions[session_id]
+
+    def settle(self, session_id: str, status: str, payment_status: str) -> None:
+        self.sessions[session_id] = replace(
+            self.sessions[session_id], status=status, payment_status=payment_status, payment_intent=f"pi_{session_id}"
+        )
 
     def pay(self, session_id: str) -> None:
         self.sessions[session_id] = replace(
@@ -119,7 +140,9 @@ class FakePayments:
         return self.refunds.get(charge_id, [])
 
     def verify_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
-        raise InvalidEvent("not used")
+        if self._verify is None:
+            raise InvalidEvent("this fake verifies nothing")
+        return self._verify(payload, signature)
 
 
 class FakeQueue:
@@ -133,8 +156,11 @@ class FakeQueue:
 class FakeMailer:
     def __init__(self) -> None:
         self.sent: list[Mail] = []
+        self.fail = False
 
     def send(self, mail: Mail) -> None:
+        if self.fail:
+            raise ConnectionError("the mail service is unreachable")
         self.sent.append(mail)
 
 

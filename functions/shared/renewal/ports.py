@@ -112,7 +112,12 @@ class OrderStore(Protocol):
         ...
 
     def claim_mail(self, order_id: str, now: datetime) -> bool:
-        """True for the one caller that may send this order's confirmation now."""
+        """True for the one caller that may send this order's confirmation now: the mail is not
+        sent and nobody holds a live claim (a claim lapses after a minute: its holder died)."""
+        ...
+
+    def release_mail(self, order_id: str, claimed_at: datetime) -> None:
+        """Gives up the claim taken at `claimed_at` (the send failed), so a retry may send."""
         ...
 
     def mail_sent(self, order_id: str) -> None: ...

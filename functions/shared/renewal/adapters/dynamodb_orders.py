@@ -24,11 +24,10 @@ from renewal.adapters.dynamodb import (
     _region,
     _table,
 )
+from renewal.domain.errors import InvalidInput
 from renewal.domain.lines import Bundle
-from renewal.domain.orders import Order, PlanSnapshot, require_move
+from renewal.domain.orders import MAIL_CLAIM_LEASE, Order, PlanSnapshot, require_move
 from renewal.ports import LineRecord, StaleWrite
-
-MAIL_CLAIM_TIMEOUT = timedelta(minutes=5)
 
 
 class MillisInstantAttribute(UTCInstantAttribute):
@@ -140,6 +139,7 @@ class OrderModel(Model):
             staff_id=self.staff_id,
             cash_received=int(self.cash_received) if self.cash_received is not None else None,
             void_reason=self.void_reason,
+            mail_sent=bool(self.mail_sent),
         )
 
     @classmethod
@@ -220,7 +220,7 @@ class DynamoOrderStore:
         return None
 
     def list_for_account(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
-        last_key = json.loads(base64.urlsafe_b64decode(cursor.encode())) if cursor else None
+        last_key = _decode_cursor(cursor, account_id) if cursor else None
         page = OrderModel.by_account.query(
             account_id, scan_index_forward=False, limit=limit, last_evaluated_key=last_key
         )
@@ -289,16 +289,23 @@ class DynamoOrderStore:
             OrderModel(order_id=order_id).update(
                 actions=[OrderModel.mail_claimed_at.set(now)],
                 condition=(OrderModel.mail_sent == False)  # noqa: E712  (a DynamoDB condition, not Python)
-                & (
-                    OrderModel.mail_claimed_at.does_not_exist()
-                    | (OrderModel.mail_claimed_at < now - MAIL_CLAIM_TIMEOUT)
-                ),
+                & (OrderModel.mail_claimed_at.does_not_exist() | (OrderModel.mail_claimed_at < now - MAIL_CLAIM_LEASE)),
             )
         except UpdateError as error:
             if _condition_failed(error):
                 return False
             raise
         return True
+
+    def release_mail(self, order_id: str, claimed_at: datetime) -> None:
+        try:
+            OrderModel(order_id=order_id).update(
+                actions=[OrderModel.mail_claimed_at.remove()],
+                condition=(OrderModel.mail_claimed_at == claimed_at) & (OrderModel.mail_sent == False),  # noqa: E712  (a DynamoDB condition, not Python)
+            )
+        except UpdateError as error:
+            if not _condition_failed(error):
+                raise  # someone else's claim by now: leave it
 
     def by_receipt(self, receipt_no: str) -> Order | None:
         for key in OrderModel.by_receipt.query(receipt_no, limit=1):
@@ -353,6 +360,18 @@ class DynamoEventLog:
         except PutError as error:
             if not _condition_failed(error):
                 raise  # already recorded by a concurrent delivery: fine
+
+
+def _decode_cursor(cursor: str, account_id: str) -> dict[str, Any]:
+    """The page key we handed out, or 422: garbage, or another account's cursor, is bad input."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        holder = key["account_id"]["S"]
+        if set(key) != {"order_id", "account_id", "created_at"} or holder != account_id:
+            raise ValueError("not this account's cursor")
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidInput("cursor is not one this API handed out", code="invalid_cursor") from error
+    return dict(key)
 
 
 def _condition_failed(error: Exception) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -21,15 +22,18 @@ def _secret() -> dict[str, str]:
 
 
 class StripePayments:
-    def __init__(self) -> None:
+    def __init__(self, secret: Callable[[], dict[str, str]] = _secret) -> None:
+        """`secret` gives {"api_key", "webhook_secret"}; Secrets Manager (cached 5 min) unless a
+        test hands in its own."""
         self._client: stripe.StripeClient | None = None
+        self._secret = secret
 
     @property
     def client(self) -> stripe.StripeClient:
         if self._client is None:
             base = os.environ.get("STRIPE_API_BASE")  # only the local stack sets it
             self._client = stripe.StripeClient(
-                _secret()["api_key"], base_addresses={"api": base} if base else {}, max_network_retries=2
+                self._secret()["api_key"], base_addresses={"api": base} if base else {}, max_network_retries=2
             )
         return self._client
 
@@ -99,7 +103,7 @@ class StripePayments:
             raise InvalidEvent("missing Stripe-Signature header")
         try:
             event = stripe.Webhook.construct_event(
-                payload.decode("utf-8"), signature, _secret()["webhook_secret"], tolerance=SIGNATURE_TOLERANCE_S
+                payload.decode("utf-8"), signature, self._secret()["webhook_secret"], tolerance=SIGNATURE_TOLERANCE_S
             )
         except stripe.SignatureVerificationError as error:
             raise InvalidEvent(f"bad signature: {error.user_message or error}") from error

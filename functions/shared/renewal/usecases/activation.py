@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 
 from aws_lambda_powertools import Logger
@@ -17,6 +16,10 @@ from renewal.ports import LineStore, Mailer, OrderStore, StaleWrite
 
 logger = Logger(child=True)
 RETRIES = 25
+
+
+class ConfirmationPending(Exception):
+    """Another delivery holds this order's mail claim and has not sent it yet: try again later."""
 
 
 class Activation:
@@ -41,14 +44,17 @@ class Activation:
                 return order.status  # refunded before activation, in review, ...
             line = self._lines.get(order.iccid)
             now = self._clock()
-            if line is None:
-                self._orders.move(order, REVIEW, review_reason="the order's line is not on file")
-                return REVIEW
             try:
-                bundles = apply_plan(line.bundles, order.plan.as_plan(), now)
-            except Conflict as refused:
-                self._orders.move(order, REVIEW, review_reason=refused.message)
-                return REVIEW
+                if line is None:
+                    self._orders.move(order, REVIEW, review_reason="the order's line is not on file")
+                    return REVIEW
+                try:
+                    bundles = apply_plan(line.bundles, order.plan.as_plan(), now)
+                except Conflict as refused:
+                    self._orders.move(order, REVIEW, review_reason=refused.message)
+                    return REVIEW
+            except StaleWrite:
+                continue  # the order moved meanwhile (refunded, or activated by a duplicate)
             renewed = next(b for b in bundles if b.region == order.plan.region)
             changes = {
                 "activated_at": now,
@@ -64,7 +70,14 @@ class Activation:
         raise RuntimeError(f"could not activate {order_id}: the line kept changing")
 
     def _confirm(self, order_id: str) -> None:
-        if not self._orders.claim_mail(order_id, self._clock()):
+        """One confirmation per order: claimed, sent, then marked sent. A delivery that finds the
+        mail claimed but not yet sent fails, so SQS brings it back; by then the mail is sent, or
+        the claim has lapsed because its holder died and this delivery sends it."""
+        claimed_at = self._clock()
+        if not self._orders.claim_mail(order_id, claimed_at):
+            current = self._orders.get(order_id)
+            if current is not None and not current.mail_sent:
+                raise ConfirmationPending(f"the confirmation of {order_id} is claimed but not sent yet")
             return
         order = self._orders.get(order_id)
         if order is None:
@@ -74,5 +87,9 @@ class Activation:
             return
         line = self._lines.get(order.iccid)
         balance = line_balance(line.bundles, self._clock()).remaining_data_mb if line else 0
-        self._mailer.send(confirmation_mail(replace(order), balance))
+        try:
+            self._mailer.send(confirmation_mail(order, balance))
+        except Exception:
+            self._orders.release_mail(order_id, claimed_at)  # the redelivered message sends it
+            raise
         self._orders.mail_sent(order_id)

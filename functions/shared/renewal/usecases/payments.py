@@ -22,8 +22,10 @@ from renewal.ports import (
     LineStore,
     OrderStore,
     PaymentProvider,
+    PaymentProviderError,
     StaleWrite,
 )
+from renewal.usecases.checkout import PaymentProviderUnavailable
 
 logger = Logger(child=True)
 RETRIES = 10
@@ -58,7 +60,11 @@ class Fulfilment:
                 return order
             if order.status != PENDING or not order.session_id:
                 return order
-            session = self._payments.session(session_id or order.session_id)
+            try:
+                session = self._payments.session(session_id or order.session_id)
+            except PaymentProviderError as error:
+                # 502: the success page may sync again; Stripe retries a webhook that is not 2xx.
+                raise PaymentProviderUnavailable(f"the payment provider failed: {error}") from error
             try:
                 if session.status == "complete" and session.payment_status in ("paid", "no_payment_required"):
                     problem = mismatch(order, session)
@@ -120,17 +126,29 @@ class Fulfilment:
                 return False
             return True
         if event_type == "charge.refunded":
-            return self.apply_refunds(str(obj.get("id")), obj.get("payment_intent"))
+            metadata = obj.get("metadata") or {}
+            return self.apply_refunds(str(obj.get("id")), obj.get("payment_intent"), metadata.get("order_id"))
         return False
 
     # ------------------------------------------------------------ refunds
-    def apply_refunds(self, charge_id: str, payment_intent: Any) -> bool:
-        if not isinstance(payment_intent, str):
-            return False
-        order = self._orders.by_payment_intent(payment_intent)
+    def apply_refunds(self, charge_id: str, payment_intent: Any, order_id: Any = None) -> bool:
+        """Every succeeded refund of the charge, each applied once (by its id). The order is found
+        by its payment intent, or by the order id our checkout put in the payment's metadata (the
+        payment-intent index is eventually consistent)."""
+        order = self._orders.by_payment_intent(payment_intent) if isinstance(payment_intent, str) else None
+        if order is None and isinstance(order_id, str):
+            order = self._orders.get(order_id)
+            if order is not None and order.payment_intent not in (None, payment_intent):
+                order = None  # names our order, but paid with something else
         if order is None:
             return False
-        for refund in self._payments.refunds_for_charge(charge_id):
+        if order.status == PENDING:  # the refund overtook the payment's own events: settle that first
+            order = self.fulfil(order.order_id)
+        try:
+            refunds = self._payments.refunds_for_charge(charge_id)
+        except PaymentProviderError as error:
+            raise PaymentProviderUnavailable(f"the payment provider failed: {error}") from error
+        for refund in refunds:
             if refund.status != "succeeded":
                 continue
             for _ in range(RETRIES):
@@ -146,4 +164,6 @@ class Fulfilment:
                     break
                 except StaleWrite:
                     continue
+            else:  # not recorded as handled: Stripe delivers the event again
+                raise RuntimeError(f"refund {refund.refund_id} of {order.order_id}: the order kept changing")
         return True
