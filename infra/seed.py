@@ -111,7 +111,7 @@ def confirmed_user(cognito: Any, user_pool_id: str, email: str, password: str) -
 
 def seed_demo_customer(cognito: Any, user_pool_id: str, email: str, password: str, now: datetime) -> DemoCustomer:
     """A confirmed Cognito user whose account holds a line with an active EU bundle."""
-    from renewal.adapters.dynamodb import AccountModel, BundleAttribute, LineModel
+    from renewal.adapters.dynamodb import AccountModel, BundleAttribute, LineModel, reminder_index_key
     from renewal.domain.accounts import Account
     from renewal.domain.lines import apply_plan
     from renewal.domain.pins import hash_pin
@@ -121,11 +121,14 @@ def seed_demo_customer(cognito: Any, user_pool_id: str, email: str, password: st
     plans = {p.plan_id: p for p in load_catalog()}
     bundles = apply_plan((), plans["eu-monthly-20gb"], now - timedelta(days=10))
     iccid = pool_iccid(900_000)
+    shard, remind_at = reminder_index_key(iccid, bundles, None, now)
     LineModel(
         iccid=iccid,
         pin_hash=hash_pin("0000"),
         account_id=account_id,
         bundles=[BundleAttribute.from_bundle(b) for b in bundles],
+        remind_shard=shard,
+        remind_at=remind_at,
     ).save()
     account = Account(
         account_id=account_id, email=email, locale="en", time_zone="Asia/Hong_Kong", iccid=iccid, created_at=now

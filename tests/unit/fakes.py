@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from renewal.domain.accounts import Account
+from renewal.domain.lines import Bundle
 from renewal.domain.pins import FailureWindow
-from renewal.ports import AccountExists, AccountRecord, LineRecord, LineTaken
+from renewal.domain.reminders import ReminderPolicy, recheck_after_write
+from renewal.domain.timeutil import utc_now
+from renewal.ports import AccountExists, AccountRecord, LineRecord, LineTaken, StaleWrite
 
 
 class FakeLines:
@@ -27,6 +32,16 @@ class FakeLines:
 
     def record_pin_failure(self, iccid: str, window: FailureWindow) -> None:
         self.lines[iccid] = replace(self.lines[iccid], pin_failures=window)
+
+    def write_bundles(self, line: LineRecord, bundles: Sequence[Bundle], now: datetime | None = None) -> None:
+        """As the DynamoDB adapter writes bundles: at the version read, re-keyed in the reminder index."""
+        current = self.lines[line.iccid]
+        if current.version != line.version:
+            raise StaleWrite(line.iccid)
+        remind_at = recheck_after_write(bundles, current.remind_at, now or utc_now(), ReminderPolicy())
+        self.lines[line.iccid] = replace(
+            current, bundles=tuple(bundles), version=current.version + 1, remind_at=remind_at
+        )
 
 
 class FakeAccounts:

@@ -45,10 +45,7 @@ class FakeOrders:
         return moved
 
     def _write_line(self, line: LineRecord, bundles: tuple[Bundle, ...]) -> None:
-        current = self.lines.lines[line.iccid]
-        if current.version != line.version:
-            raise StaleWrite(line.iccid)
-        self.lines.lines[line.iccid] = replace(current, bundles=bundles, version=current.version + 1)
+        self.lines.write_bundles(line, bundles)
 
     def activate(self, order: Order, line: LineRecord, bundles: tuple[Bundle, ...], changes: dict[str, Any]) -> None:
         if self.orders[order.order_id].status != order.status:

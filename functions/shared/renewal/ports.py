@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -12,6 +13,8 @@ from renewal.domain.mail import Mail
 from renewal.domain.orders import Order, PaidSession
 from renewal.domain.pins import FailureWindow
 from renewal.domain.plans import Plan
+from renewal.domain.reminders import ReminderMessage
+from renewal.domain.usage import UsageRecord
 
 
 class PlanCatalog(Protocol):
@@ -30,6 +33,7 @@ class LineRecord:
     bundles: tuple[Bundle, ...] = ()
     pin_failures: FailureWindow = field(default_factory=lambda: FailureWindow(0, None))
     version: int = 0  # optimistic lock for bundle changes
+    remind_at: datetime | None = None  # the line's key in the reminder index
 
 
 @dataclass(frozen=True)
@@ -166,3 +170,56 @@ class ActivationQueue(Protocol):
 
 class Mailer(Protocol):
     def send(self, mail: Mail) -> None: ...
+
+
+# ---------------------------------------------------------------- reminders and usage
+@dataclass(frozen=True)
+class DueLine:
+    """A line as the reminder index holds it: enough to decide which mails are due."""
+
+    iccid: str
+    account_id: str | None
+    bundles: tuple[Bundle, ...]
+    remind_at: datetime
+
+
+class ReminderIndex(Protocol):
+    def shards(self) -> Sequence[str]: ...
+
+    def due(self, shard: str, now: datetime) -> Iterator[DueLine]:
+        """The shard's lines whose `remind_at <= now`, read from the index alone."""
+        ...
+
+    def advance(self, line: DueLine, next_check: datetime | None) -> bool:
+        """Re-keys `line` at `next_check` (None: out of the index), only if it is still keyed at
+        `line.remind_at` (a bundle write or another run may have moved it); False if not."""
+        ...
+
+
+class ReminderQueue(Protocol):
+    def send(self, messages: Sequence[ReminderMessage]) -> None: ...
+
+
+class ReminderLog(Protocol):
+    """Which reminder and alert mails were sent, by key: the exactly-once record."""
+
+    def claim(self, reminder_id: str, account_id: str, now: datetime) -> bool:
+        """True for the one caller that may send this mail now: not sent, no live claim."""
+        ...
+
+    def is_sent(self, reminder_id: str) -> bool: ...
+
+    def release(self, reminder_id: str, claimed_at: datetime) -> None: ...
+
+    def mark_sent(self, reminder_id: str, now: datetime) -> None: ...
+
+
+class UsageLedger(Protocol):
+    def recorded(self, record_ids: Sequence[str]) -> set[str]:
+        """Which of these usage records were applied already."""
+        ...
+
+    def apply(self, line: LineRecord, bundles: tuple[Bundle, ...], records: Sequence[UsageRecord]) -> None:
+        """In one transaction: records each of `records` (only if new) and the line's bundles at
+        the version read. Raises StaleWrite (a record was applied meanwhile, or the line changed)."""
+        ...

@@ -6,9 +6,12 @@ import os
 from datetime import timedelta
 from functools import cache
 
+from renewal.settings import reminder_policy
 from renewal.usecases.activation import Activation
 from renewal.usecases.checkout import CheckoutService, CheckoutSettings
 from renewal.usecases.payments import Fulfilment
+from renewal.usecases.reminders import ReminderRun, ReminderSender
+from renewal.usecases.usage import UsageIngest
 
 
 @cache
@@ -45,3 +48,45 @@ def activation() -> Activation:
     from renewal.adapters.mail import SesMailer
 
     return Activation(DynamoOrderStore(), DynamoLineStore(), SesMailer())
+
+
+@cache
+def reminder_run() -> ReminderRun:
+    from renewal.adapters.dynamodb_reminders import DynamoReminderIndex
+    from renewal.adapters.queue import SqsReminderQueue
+
+    return ReminderRun(DynamoReminderIndex(), SqsReminderQueue(), reminder_policy())
+
+
+@cache
+def reminder_sender() -> ReminderSender:
+    from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore
+    from renewal.adapters.dynamodb_reminders import DynamoReminderLog
+    from renewal.adapters.mail import PacedMailer, SesMailer
+
+    # Each of the event source's concurrent senders takes its share of the account's SES rate.
+    per_sender = float(os.environ.get("MAIL_SEND_RATE_PER_SECOND", "10")) / int(os.environ.get("MAIL_SENDERS", "1"))
+    return ReminderSender(
+        DynamoAccountStore(),
+        DynamoLineStore(),
+        DynamoReminderLog(),
+        PacedMailer(SesMailer(), per_sender),
+        os.environ.get("RENEW_URL", "https://example.com/app/?renew={plan_id}"),
+    )
+
+
+@cache
+def usage_ingest() -> UsageIngest:
+    from renewal.adapters.dynamodb import DynamoLineStore, DynamoPlanCatalog
+    from renewal.adapters.dynamodb_reminders import DynamoUsageLedger
+    from renewal.adapters.queue import SqsReminderQueue
+    from renewal.adapters.secrets import usage_hmac_secret
+
+    return UsageIngest(
+        DynamoLineStore(),
+        DynamoUsageLedger(),
+        DynamoPlanCatalog(),
+        SqsReminderQueue(),
+        usage_hmac_secret,
+        reminder_policy(),
+    )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import time
+import zlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +26,7 @@ from pynamodb.connection import Connection
 from pynamodb.constants import STRING
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import size
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -32,10 +34,15 @@ from renewal.domain.accounts import Account
 from renewal.domain.lines import Bundle
 from renewal.domain.pins import FailureWindow
 from renewal.domain.plans import Plan
-from renewal.domain.timeutil import from_iso, to_iso
+from renewal.domain.reminders import recheck_after_write
+from renewal.domain.timeutil import from_iso, to_iso, utc_now
 from renewal.ports import AccountExists, AccountRecord, LineRecord, LineTaken
+from renewal.settings import reminder_policy
 
 POOL_AVAILABLE = "available"
+# The reminder index spreads lines over this many partition keys, so a busy day's writes and a
+# run's queries never pile onto one partition. Changing it needs every line re-keyed.
+REMINDER_SHARDS = 8
 
 
 def _table(variable: str) -> str:
@@ -65,6 +72,9 @@ class BundleAttribute(MapAttribute[str, Any]):
     expires_at = UTCInstantAttribute()
     started_at = UTCInstantAttribute()
     data_mb_at_top_up = NumberAttribute()
+    topped_up_at = UTCInstantAttribute(null=True)
+    plan_id = UnicodeAttribute(null=True)
+    alerted_percent = NumberAttribute(null=True)
 
     def to_bundle(self) -> Bundle:
         return Bundle(
@@ -73,6 +83,9 @@ class BundleAttribute(MapAttribute[str, Any]):
             expires_at=self.expires_at,
             started_at=self.started_at,
             data_mb_at_top_up=int(self.data_mb_at_top_up),
+            topped_up_at=self.topped_up_at,
+            plan_id=self.plan_id,
+            alerted_percent=int(self.alerted_percent or 0),
         )
 
     @classmethod
@@ -83,6 +96,9 @@ class BundleAttribute(MapAttribute[str, Any]):
             expires_at=bundle.expires_at,
             started_at=bundle.started_at,
             data_mb_at_top_up=bundle.data_mb_at_top_up,
+            topped_up_at=bundle.topped_up_at,
+            plan_id=bundle.plan_id,
+            alerted_percent=bundle.alerted_percent,
         )
 
 
@@ -197,6 +213,17 @@ class LinesByPoolState(GlobalSecondaryIndex["LineModel"]):
     iccid = UnicodeAttribute(range_key=True)
 
 
+class LinesByRemindAt(GlobalSecondaryIndex["LineModel"]):
+    """Sparse: only lines with a reminder still ahead carry remind_at (see template.yaml)."""
+
+    class Meta:
+        index_name = "by_remind_at"
+        projection = IncludeProjection(["account_id", "bundles"])
+
+    remind_shard = UnicodeAttribute(hash_key=True)
+    remind_at = UTCInstantAttribute(range_key=True)
+
+
 class LineModel(Model):
     class Meta:
         table_name = _table("LINES_TABLE")
@@ -212,7 +239,11 @@ class LineModel(Model):
     pin_window_started_at = UTCInstantAttribute(null=True)
     # Bumped by every bundle change; a change commits only if nobody else's did meanwhile.
     version = NumberAttribute(default=0)
+    # The next moment a reminder of this line may fall due; absent when none is ahead.
+    remind_at = UTCInstantAttribute(null=True)
+    remind_shard = UnicodeAttribute(null=True)
     by_pool_state = LinesByPoolState()
+    by_remind_at = LinesByRemindAt()
 
     def to_record(self) -> LineRecord:
         return LineRecord(
@@ -222,7 +253,46 @@ class LineModel(Model):
             bundles=tuple(b.to_bundle() for b in self.bundles or ()),
             pin_failures=FailureWindow(int(self.pin_failures or 0), self.pin_window_started_at),
             version=int(self.version or 0),
+            remind_at=self.remind_at,
         )
+
+
+def reminder_shard(iccid: str) -> str:
+    return str(zlib.crc32(iccid.encode()) % REMINDER_SHARDS)
+
+
+def reminder_index_key(
+    iccid: str, bundles: Sequence[Bundle], previous_remind_at: datetime | None, now: datetime | None = None
+) -> tuple[str | None, datetime | None]:
+    """(remind_shard, remind_at) for a line holding `bundles`; (None, None) keeps it out of the index."""
+    remind_at = recheck_after_write(bundles, previous_remind_at, now or utc_now(), reminder_policy())
+    return (None, None) if remind_at is None else (reminder_shard(iccid), remind_at)
+
+
+def bundle_write_actions(
+    iccid: str, bundles: Sequence[Bundle], previous_remind_at: datetime | None, now: datetime | None = None
+) -> list[Any]:
+    """The update actions that store a line's new bundles and re-key it in the reminder index:
+    every write of bundles goes through here, so the index never misses a change."""
+    shard, remind_at = reminder_index_key(iccid, bundles, previous_remind_at, now)
+    return [
+        LineModel.bundles.set([BundleAttribute.from_bundle(b) for b in bundles]),
+        LineModel.remind_at.remove() if remind_at is None else LineModel.remind_at.set(remind_at),
+        LineModel.remind_shard.remove() if shard is None else LineModel.remind_shard.set(shard),
+    ]
+
+
+def line_bundles_update(transaction: TransactWrite, line: LineRecord, bundles: Sequence[Bundle]) -> None:
+    """Part of `transaction`: the line's new bundles, only if nobody else changed them since
+    `line` was read (its version)."""
+    version_holds = LineModel.version == line.version
+    if line.version == 0:
+        version_holds = version_holds | LineModel.version.does_not_exist()
+    transaction.update(
+        LineModel(iccid=line.iccid),
+        actions=[*bundle_write_actions(line.iccid, bundles, line.remind_at), LineModel.version.set(line.version + 1)],
+        condition=LineModel.iccid.exists() & version_holds,
+    )
 
 
 def _started(window: FailureWindow) -> datetime:

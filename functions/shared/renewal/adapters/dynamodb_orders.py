@@ -16,13 +16,12 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from renewal.adapters.dynamodb import (
-    BundleAttribute,
-    LineModel,
     UTCInstantAttribute,
     _cancelled_by_condition,
     _connection,
     _region,
     _table,
+    line_bundles_update,
 )
 from renewal.domain.errors import InvalidInput
 from renewal.domain.lines import Bundle
@@ -190,20 +189,6 @@ def _actions(changes: dict[str, Any]) -> list[Any]:
     return actions
 
 
-def _line_update(transaction: TransactWrite, line: LineRecord, bundles: tuple[Bundle, ...]) -> None:
-    version_holds = LineModel.version == line.version
-    if line.version == 0:
-        version_holds = version_holds | LineModel.version.does_not_exist()
-    transaction.update(
-        LineModel(iccid=line.iccid),
-        actions=[
-            LineModel.bundles.set([BundleAttribute.from_bundle(b) for b in bundles]),
-            LineModel.version.set(line.version + 1),
-        ],
-        condition=LineModel.iccid.exists() & version_holds,
-    )
-
-
 class DynamoOrderStore:
     def create(self, order: Order) -> None:
         OrderModel.from_order(order).save(condition=OrderModel.order_id.does_not_exist())
@@ -252,7 +237,7 @@ class DynamoOrderStore:
                     actions=[OrderModel.status.set("activated"), *_actions(changes)],
                     condition=OrderModel.status == order.status,
                 )
-                _line_update(transaction, line, bundles)
+                line_bundles_update(transaction, line, bundles)
         except TransactWriteError as error:
             if _cancelled_by_condition(error, 0) or _cancelled_by_condition(error, 1):
                 raise StaleWrite(order.order_id) from error
@@ -278,7 +263,7 @@ class DynamoOrderStore:
                     & ~OrderModel.refund_ids.contains(refund_id),
                 )
                 if line is not None and bundles != line.bundles:
-                    _line_update(transaction, line, bundles)
+                    line_bundles_update(transaction, line, bundles)
         except TransactWriteError as error:
             if _cancelled_by_condition(error, 0) or _cancelled_by_condition(error, 1):
                 raise StaleWrite(order.order_id) from error

@@ -1,12 +1,15 @@
-"""The activation queue (SQS)."""
+"""The queues (SQS): activation, and reminder mail."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import boto3
+
+from renewal.domain.reminders import ReminderMessage
 
 
 class SqsActivationQueue:
@@ -19,3 +22,23 @@ class SqsActivationQueue:
         self._client.send_message(
             QueueUrl=os.environ["ACTIVATION_QUEUE_URL"], MessageBody=json.dumps({"order_id": order_id})
         )
+
+
+class SqsReminderQueue:
+    """The reminder-mail queue: messages go in batches of ten (SQS's most per request)."""
+
+    def __init__(self) -> None:
+        self._client: Any = None
+
+    def send(self, messages: Sequence[ReminderMessage]) -> None:
+        if self._client is None:
+            self._client = boto3.client("sqs")
+        for start in range(0, len(messages), 10):
+            batch = messages[start : start + 10]
+            answer = self._client.send_message_batch(
+                QueueUrl=os.environ["MAIL_QUEUE_URL"],
+                Entries=[{"Id": str(n), "MessageBody": json.dumps(m.to_json())} for n, m in enumerate(batch)],
+            )
+            failed = answer.get("Failed") or []
+            if failed:  # the run fails and is retried; the sender's log drops what was queued twice
+                raise RuntimeError(f"{len(failed)} reminder messages were not queued: {failed[0]}")

@@ -40,16 +40,33 @@ def is_valid_iccid(iccid: str) -> bool:
 
 @dataclass(frozen=True)
 class Bundle:
-    """Data for one region on a line. `data_mb_at_top_up` is the size since the last top-up."""
+    """Data for one region on a line. `data_mb_at_top_up` is the size at the last top-up
+    (`topped_up_at`, by plan `plan_id`), which low-data alerts measure use against;
+    `alerted_percent` is the highest low-data alert already raised since that top-up."""
 
     region: str
     remaining_data_mb: int
     expires_at: datetime
     started_at: datetime
     data_mb_at_top_up: int
+    topped_up_at: datetime | None = None  # None on bundles written before top-ups were recorded
+    plan_id: str | None = None
+    alerted_percent: int = 0
 
     def is_live(self, now: datetime) -> bool:
         return now < self.expires_at
+
+    @property
+    def validity_began_at(self) -> datetime:
+        """When the bundle's current validity began: its last top-up (reminder thresholds before
+        that moment are never due, so a plan just bought gets no "1 day left" mail)."""
+        return self.topped_up_at or self.started_at
+
+    @property
+    def used_percent(self) -> float:
+        if self.data_mb_at_top_up <= 0:
+            return 0.0
+        return max(0, self.data_mb_at_top_up - self.remaining_data_mb) * 100 / self.data_mb_at_top_up
 
     def to_view(self) -> dict[str, Any]:
         return {
@@ -105,6 +122,8 @@ def apply_plan(bundles: Iterable[Bundle], plan: Plan, now: datetime) -> tuple[Bu
             expires_at=now + validity,
             started_at=now,
             data_mb_at_top_up=plan.data_mb,
+            topped_up_at=now,
+            plan_id=plan.plan_id,
         )
     else:
         remaining = existing.remaining_data_mb + plan.data_mb
@@ -113,5 +132,8 @@ def apply_plan(bundles: Iterable[Bundle], plan: Plan, now: datetime) -> tuple[Bu
             remaining_data_mb=remaining,
             expires_at=max(now, existing.expires_at) + validity,
             data_mb_at_top_up=remaining,
+            topped_up_at=now,
+            plan_id=plan.plan_id,
+            alerted_percent=0,
         )
     return tuple(sorted([*others, renewed], key=lambda b: b.region))

@@ -80,3 +80,108 @@ def confirmation_mail(order: Order, balance_mb: int) -> Mail:
         text="\n".join(lines) + "\n",
         html=f'<!doctype html><html lang="{order.locale}"><body>{body}</body></html>',
     )
+
+
+# ------------------------------------------------------------------ reminders and alerts
+_REGION_NAMES: dict[str, dict[str, str]] = {
+    "en": {"EU": "Europe", "ASIA": "Asia", "NA": "North America", "GLOBAL": "Global", "JP": "Japan"},
+    "zh-CN": {"EU": "欧洲", "ASIA": "亚洲", "NA": "北美", "GLOBAL": "全球", "JP": "日本"},
+}
+
+_REMINDER_TEXTS: dict[str, dict[str, Any]] = {
+    "en": {
+        "expiring_subject": "Your {region} plan ends in {left}",
+        "expiring_lines": [
+            "Your {region} data plan on eSIM {iccid} ends on {expires} ({left} from now).",
+            "Data left: {remaining} MB",
+            "Renew now to keep your line active: {renew_url}",
+        ],
+        "expired_subject": "Your eSIM plan has expired",
+        "expired_lines": [
+            "The last plan on your eSIM {iccid} ended on {expires}; the line has no data now.",
+            "Renew to get back online: {renew_url}",
+            "A line left without a plan for 180 days can no longer be renewed.",
+        ],
+        "low_subject": "You have used {percent}% of your {region} data",
+        "low_lines": [
+            "You have used {percent}% of the data on your {region} plan on eSIM {iccid}.",
+            "Data left: {remaining} MB, valid until {expires}.",
+            "Top up before it runs out: {renew_url}",
+        ],
+        "days": lambda n: "1 day" if n == 1 else f"{n} days",
+        "hours": lambda n: "1 hour" if n == 1 else f"{n} hours",
+    },
+    "zh-CN": {
+        "expiring_subject": "您的{region}套餐将在{left}后到期",
+        "expiring_lines": [
+            "您的 eSIM {iccid} 上的{region}流量套餐将于 {expires} 到期（还剩{left}）。",
+            "剩余流量：{remaining} MB",
+            "立即续订，保持线路可用：{renew_url}",
+        ],
+        "expired_subject": "您的 eSIM 套餐已到期",
+        "expired_lines": [
+            "您的 eSIM {iccid} 上的最后一个套餐已于 {expires} 到期，线路目前没有可用流量。",
+            "续订即可恢复上网：{renew_url}",
+            "线路无套餐满 180 天后将无法续订。",
+        ],
+        "low_subject": "您的{region}流量已使用 {percent}%",
+        "low_lines": [
+            "您的 eSIM {iccid} 上的{region}套餐流量已使用 {percent}%。",
+            "剩余流量：{remaining} MB，有效期至 {expires}。",
+            "请在用完之前续订：{renew_url}",
+        ],
+        "days": lambda n: f"{n} 天",
+        "hours": lambda n: f"{n} 小时",
+    },
+}
+
+
+@dataclass(frozen=True)
+class ReminderFacts:
+    """What a reminder or alert tells: filled in by the sender from the line and the account."""
+
+    kind: str  # expires_in_<n>d | expires_in_<n>h | expired | data_used_<percent>
+    to: str
+    locale: str
+    time_zone: str
+    iccid: str
+    region: str  # the bundle's region; "*" for the whole line
+    remaining_mb: int
+    expires_at: datetime
+    renew_url: str
+
+
+def reminder_mail(facts: ReminderFacts) -> Mail:
+    """The one renderer of reminders and alerts: subject, plain text and HTML, in the account's
+    language and time zone, always with the renew link."""
+    locale = facts.locale if facts.locale in _REMINDER_TEXTS else "en"
+    texts = _REMINDER_TEXTS[locale]
+    values: dict[str, Any] = {
+        "region": _REGION_NAMES[locale].get(facts.region, facts.region),
+        "iccid": facts.iccid,
+        "remaining": f"{facts.remaining_mb:,}",
+        "expires": _local(facts.expires_at, facts.time_zone),
+        "renew_url": facts.renew_url,
+    }
+    if facts.kind == "expired":
+        section = "expired"
+    elif facts.kind.startswith("data_used_"):
+        section = "low"
+        values["percent"] = facts.kind.removeprefix("data_used_")
+    elif facts.kind.startswith("expires_in_"):
+        section = "expiring"
+        amount = facts.kind.removeprefix("expires_in_")
+        count = int(amount[:-1])
+        values["left"] = texts["days"](count) if amount.endswith("d") else texts["hours"](count)
+    else:
+        raise ValueError(f"no mail for reminder kind {facts.kind!r}")
+    lines = [line.format(**values) for line in texts[f"{section}_lines"]]
+    link = html.escape(facts.renew_url, quote=True)
+    anchor = '<a href="' + link + '">' + link + "</a>"
+    body = "".join("<p>" + html.escape(line).replace(link, anchor) + "</p>" for line in lines)
+    return Mail(
+        to=facts.to,
+        subject=str(texts[f"{section}_subject"]).format(**values),
+        text="\n".join(lines) + "\n",
+        html=f'<!doctype html><html lang="{locale}"><body>{body}</body></html>',
+    )

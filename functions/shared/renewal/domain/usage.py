@@ -4,11 +4,57 @@ What no bundle covers is reported back (roaming outside the plans), never charge
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from renewal.domain.lines import Bundle
+from renewal.domain.countries import ISO_COUNTRIES
+from renewal.domain.errors import DomainError, InvalidInput, Unauthorized
+from renewal.domain.lines import Bundle, is_valid_iccid
+from renewal.domain.timeutil import from_iso
+
+SIGNATURE_TOLERANCE_S = 300
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    """One record from the carrier: `data_mb` used in `country` on line `iccid` at `used_at`."""
+
+    record_id: str
+    iccid: str
+    country: str
+    data_mb: int
+    used_at: datetime
+
+
+def usage_signature(payload: bytes, secret: str, timestamp: int) -> str:
+    """The `Usage-Signature` header for `payload`: Stripe's scheme, `t=<unix>,v1=<hex>` with
+    hex = HMAC-SHA256(secret, "<t>.<raw body>")."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify_usage_signature(
+    payload: bytes, header: str | None, secret: str, now: datetime, tolerance_s: int = SIGNATURE_TOLERANCE_S
+) -> None:
+    """Raises Unauthorized unless one `v1` of `header` signs `payload` with `secret` and its
+    timestamp is within `tolerance_s` of `now` (a replayed old batch is refused)."""
+    if not header:
+        raise Unauthorized("missing Usage-Signature header", code="bad_signature")
+    parts = [item.split("=", 1) for item in header.split(",") if "=" in item]
+    stamps = [value for name, value in parts if name.strip() == "t"]
+    signatures = [value.strip() for name, value in parts if name.strip() == "v1"]
+    if len(stamps) != 1 or not stamps[0].strip().isdigit() or not signatures:
+        raise Unauthorized("Usage-Signature must be t=<unix>,v1=<hex>", code="bad_signature")
+    timestamp = int(stamps[0])
+    if abs(now.timestamp() - timestamp) > tolerance_s:
+        raise Unauthorized("Usage-Signature timestamp is outside the tolerance", code="bad_signature")
+    expected = usage_signature(payload, secret, timestamp).split("v1=", 1)[1]
+    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
+        raise Unauthorized("Usage-Signature does not match the body", code="bad_signature")
 
 
 @dataclass(frozen=True)
@@ -46,3 +92,47 @@ def draw_usage(
             left -= take
     result = tuple(changed.get(b.region, b) for b in bundles)
     return UsageOutcome(bundles=result, drawn_mb=used_mb - left, uncovered_mb=left)
+
+
+MAX_RECORDS_PER_BATCH = 1000
+
+
+def parse_usage_batch(payload: bytes, now: datetime) -> list[UsageRecord]:
+    """`{"records": [{"record_id", "iccid", "country", "data_mb", "used_at"}, ...]}` as records.
+    Any bad record refuses the whole batch (422), so a batch is applied whole or not at all; the
+    same record twice in one batch counts once; a record from the future (beyond a 5-minute clock
+    skew) is refused."""
+    try:
+        document = json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise DomainError("the body is not valid JSON", code="malformed_json") from error
+    raw = document.get("records") if isinstance(document, dict) else None
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInput('the body must be {"records": [...]} with at least one record')
+    if len(raw) > MAX_RECORDS_PER_BATCH:
+        raise InvalidInput(f"at most {MAX_RECORDS_PER_BATCH} records per batch")
+    records: dict[str, UsageRecord] = {}
+    for position, item in enumerate(raw):
+        where = f"records[{position}]"
+        if not isinstance(item, dict) or set(item) != {"record_id", "iccid", "country", "data_mb", "used_at"}:
+            raise InvalidInput(f"{where}: needs exactly record_id, iccid, country, data_mb, used_at")
+        record_id, iccid, country = item["record_id"], item["iccid"], item["country"]
+        data_mb, used_at_text = item["data_mb"], item["used_at"]
+        if not isinstance(record_id, str) or not 1 <= len(record_id) <= 128:
+            raise InvalidInput(f"{where}.record_id: a string of 1 to 128 characters")
+        if not isinstance(iccid, str) or not is_valid_iccid(iccid):
+            raise InvalidInput(f"{where}.iccid: not a valid ICCID")
+        if not isinstance(country, str) or country.upper() not in ISO_COUNTRIES:
+            raise InvalidInput(f"{where}.country: not an ISO 3166 alpha-2 code")
+        if isinstance(data_mb, bool) or not isinstance(data_mb, int) or data_mb < 0:
+            raise InvalidInput(f"{where}.data_mb: a whole number of MB, 0 or more")
+        try:
+            used_at = from_iso(str(used_at_text))
+        except ValueError as error:
+            raise InvalidInput(f"{where}.used_at: an ISO 8601 time with a zone") from error
+        if (used_at - now).total_seconds() > SIGNATURE_TOLERANCE_S:
+            raise InvalidInput(f"{where}.used_at: in the future")
+        record = UsageRecord(record_id, iccid, country.upper(), data_mb, used_at)
+        if records.setdefault(record_id, record) != record:
+            raise InvalidInput(f"{where}: record_id {record_id} appears twice with different contents")
+    return list(records.values())

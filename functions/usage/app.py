@@ -1,0 +1,45 @@
+"""POST /usage/records: the carrier's signed usage batches (Usage-Signature over the raw body)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from renewal.http.api import create_resolver
+from renewal.http.schemas import ERROR_RESPONSES
+from renewal.wiring import usage_ingest
+
+logger = Logger()
+tracer = Tracer()
+app = create_resolver()
+
+
+@app.post(
+    "/usage/records",
+    summary="Carrier usage records (signed)",
+    description=(
+        'Body: {"records": [{"record_id", "iccid", "country", "data_mb", "used_at"}]}, at most 1,000. '
+        "Header Usage-Signature: t=<unix>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>. Each record counts "
+        "once; a bad record refuses the whole batch (422); a bad signature is 401 and changes nothing."
+    ),
+    responses={202: {"description": "applied: counts, duplicates, unknown ICCIDs"}, **ERROR_RESPONSES},
+)
+def usage_records() -> Response[str]:
+    event = app.current_event
+    body = event.body or ""
+    # The signature covers the raw bytes: decode API Gateway's base64, never re-serialise JSON.
+    payload = base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
+    report = usage_ingest().ingest(payload, event.headers.get("usage-signature"))
+    return Response(202, "application/json", json.dumps(report))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
