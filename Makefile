@@ -7,10 +7,11 @@ PY := $(VENV)/bin/python
 TOOLS := .venv-tools
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt functions/shared/requirements.txt requirements.lock | sha1sum | cut -c1-12)
 
-.PHONY: help run test unit lint format validate openapi openapi-check lock clean stop-hint bootstrap
+.PHONY: help run remind test unit lint format validate openapi openapi-check lock clean stop-hint bootstrap
 
 help:
 	@echo "make run        start the whole pipeline locally (installs what it needs)"
+	@echo "make remind     run the expiry reminders once on the running stack (NOW=<ISO 8601> as of then)"
 	@echo "make test       lint-free unit, integration and end-to-end tests (starts its own stack)"
 	@echo "make unit       only the fast domain tests"
 	@echo "make lint       ruff, mypy, OpenAPI drift check"
@@ -25,6 +26,9 @@ $(STAMP):
 
 run: $(STAMP)
 	$(PY) -m infra.local.stack $(ARGS)
+
+remind: $(STAMP)
+	$(PY) -m infra.local.remind $(if $(NOW),--now "$(NOW)")
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -64,6 +64,9 @@ class Route:
 
 
 Invoker = Callable[[str, dict[str, Any]], Any]
+# Local-only controls under /_local/ (the scheduler's run-now): (method, path after /_local, body)
+# -> (status, JSON document). Not part of the deployed API.
+LocalControl = Callable[[str, str, bytes], tuple[int, Any]]
 
 
 class LocalHttpApi:
@@ -75,14 +78,19 @@ class LocalHttpApi:
         host: str = "127.0.0.1",
         port: int = 0,
         site_dir: Path | None = None,
+        local_control: LocalControl | None = None,
     ) -> None:
         self._routes = sorted(((r, r.pattern()) for r in routes), key=lambda rp: rp[0].specificity())
         self._invoke = invoke
         self._jwks = JwksCache()
         self._site_dir = site_dir
+        self._local_control = local_control
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
+        # A short poll interval makes stop() prompt (shutdown waits for the next poll).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="gateway", daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -144,6 +152,14 @@ class LocalHttpApi:
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         if self._site_dir is not None and (path == "/app" or path.startswith("/app/")):
             return self._static(path)
+        if self._local_control is not None and (path == "/_local" or path.startswith("/_local/")):
+            try:
+                status, document = self._local_control(method, path[len("/_local") :], body)
+            except Exception as error:
+                log.exception("local control %s %s failed", method, path)
+                document = {"error": {"code": "internal_error", "message": repr(error)}}
+                status = HTTPStatus.INTERNAL_SERVER_ERROR
+            return _json(status, document)
         found = self.match(method, path)
         if found is None:
             return _json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})

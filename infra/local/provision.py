@@ -72,6 +72,13 @@ class Provisioner:
                     spec.name, schedule.name, schedule.expression, schedule.timezone, schedule.input
                 )
 
+    def create_only(self, logical_ids: list[str]) -> dict[str, Physical]:
+        """Just these resources (and nothing they refer to), e.g. one table for a benchmark."""
+        for logical_id in logical_ids:
+            kind = self.stack.resources[logical_id]["Type"]
+            self.stack.physical[logical_id] = self._creators[kind](logical_id, self.stack.properties(logical_id))
+        return {logical_id: self.stack.physical[logical_id] for logical_id in logical_ids}
+
     # ------------------------------------------------------------------ recorded only
     def _recorded(self, logical_id: str, kind: str) -> Physical:
         name = self.stack.physical_name(logical_id)

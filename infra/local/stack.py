@@ -2,8 +2,9 @@
 
 Starts DynamoDB Local and a moto server, creates the template's resources in them, seeds the
 catalog, a pool of test eSIM lines and a demo customer, serves the HTTP API through a local
-gateway that checks JWTs as API Gateway does, writes `.local/outputs.json`, and stops the whole
-process tree on Ctrl-C or SIGTERM.
+gateway that checks JWTs as API Gateway does, fires the template's schedules (`make remind`
+runs one now through the gateway's local-only `/_local/` routes), writes `.local/outputs.json`,
+and stops the whole process tree on Ctrl-C or SIGTERM.
 
     python -m infra.local.stack [--gateway-port 3000] [--ports auto] [--state-dir .local]
 Ports also come from GATEWAY_PORT, DYNAMODB_PORT, MOTO_PORT, STRIPE_PORT."""
@@ -39,6 +40,7 @@ DEMO_STAFF = (
 )
 STRIPE_TEST_KEY = "sk_test_local_renewal"
 STRIPE_WEBHOOK_SECRET = "whsec_local_renewal_0123456789abcdef"
+USAGE_HMAC_SECRET = "usage_local_renewal_0123456789abcdef"
 LINE_POOL_SIZE = 150
 
 # Local runs want short waits: a failed activation is retried in seconds, not a minute.
@@ -50,6 +52,9 @@ PARAMETER_OVERRIDES = {
     "LogLevel": "INFO",
     "CheckoutSuccessUrl": "{gateway}/app/?checkout=success&session_id={{CHECKOUT_SESSION_ID}}",
     "CheckoutCancelUrl": "{gateway}/app/?checkout=cancelled",
+    "RenewUrl": "{gateway}/app/?renew={{plan_id}}",
+    "MailVisibilityTimeoutSeconds": "5",
+    "MailMaxReceives": "3",
 }
 DEFAULT_PORTS = {"gateway": 3000, "dynamodb": 8000, "moto": 5001, "stripe": 12111}
 
@@ -139,6 +144,8 @@ class LocalPipeline:
                 "StripeSecretKey": STRIPE_TEST_KEY,
                 "StripeWebhookSecret": STRIPE_WEBHOOK_SECRET,
                 "WebhookUrl": f"{gateway_url}/webhooks/stripe",
+                "UsageHmacSecret": USAGE_HMAC_SECRET,
+                "UsageUrl": f"{gateway_url}/usage/records",
                 "SiteUrl": f"{gateway_url}/app/",
                 "DemoUserEmail": demo.email,
                 "DemoUserPassword": demo.password,
@@ -150,6 +157,8 @@ class LocalPipeline:
                 "OtherStoreStaffEmail": DEMO_STAFF[1][0],
                 "OtherStoreStaffPassword": DEMO_STAFF[1][1],
                 "StackName": self.stack_name,
+                # Local-only controls (run a schedule now); a deployed stack has no such thing.
+                "LocalControlUrl": f"{gateway_url}/_local",
             }
         )
         self.outputs = outputs
@@ -186,6 +195,11 @@ class LocalPipeline:
             boto3.client("secretsmanager", region_name=REGION).create_secret(
                 Name=secret_name,
                 SecretString=json.dumps({"api_key": STRIPE_TEST_KEY, "webhook_secret": STRIPE_WEBHOOK_SECRET}),
+            )
+        usage_secret_name = stack.parameters.get("UsageHmacSecretName")
+        if usage_secret_name:
+            boto3.client("secretsmanager", region_name=REGION).create_secret(
+                Name=usage_secret_name, SecretString=json.dumps({"hmac_secret": USAGE_HMAC_SECRET})
             )
 
     def _start_stripe(self) -> str:
@@ -235,6 +249,7 @@ class LocalPipeline:
         from infra.local.gateway import LocalHttpApi, Route
         from infra.local.jwt_authorizer import JwtConfig
         from infra.local.lambda_runtime import FunctionConfig, FunctionPool
+        from infra.local.scheduler import schedule_control
 
         base_env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -270,12 +285,14 @@ class LocalPipeline:
                         identity_source=route.auth.identity_source,
                     )
                 routes.append(Route(route.method.upper(), route.path, spec.logical_id, jwt))
+        scheduler = self._scheduler(stack, pools)
         site = ROOT / "site"
         api = LocalHttpApi(
             routes,
             lambda function, event: pools[function].invoke(event),
             port=self.ports.gateway,
             site_dir=site if site.is_dir() else None,
+            local_control=schedule_control(scheduler),
         )
         api.start()
         self._stoppers.append(api.stop)
@@ -283,6 +300,19 @@ class LocalPipeline:
             self._stoppers.append(pool.stop)
         self.pools = pools
         self._start_pollers(stack, pools)
+        scheduler.start()
+        # Stoppers run in reverse: the scheduler stops before the function pools it invokes.
+        self._stoppers.append(scheduler.stop)
+        self.scheduler = scheduler
+
+    def _scheduler(self, stack: Any, pools: dict[str, Any]) -> Any:
+        from infra.local.scheduler import LocalScheduler
+
+        schedules = [(spec.logical_id, schedule) for spec in stack.functions() for schedule in spec.schedules]
+        try:
+            return LocalScheduler(schedules, lambda function, event: pools[function].invoke(event), region=REGION)
+        except ValueError as error:
+            raise StackError(f"template.yaml: {error}") from None
 
     def _start_pollers(self, stack: Any, pools: dict[str, Any]) -> None:
         import boto3
@@ -383,6 +413,7 @@ Try:
   .venv/bin/python -m infra.local.client account \\
       --email {outputs["DemoUserEmail"]} --password {outputs["DemoUserPassword"]}
   .venv/bin/python -m infra.local.client signup --email you@example.com --password 'Pass-word-123'
+  make remind NOW=2026-03-01T09:00:00Z                              # run the expiry reminders once
 """
 
 

@@ -3,6 +3,7 @@ log of reminder mails sent, and the ledger of carrier usage records."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
@@ -69,6 +70,7 @@ class DynamoReminderIndex:
     def __init__(self) -> None:
         self.items_read = 0
         self.capacity_units = 0.0
+        self._counting = threading.Lock()  # a run reads its shards in parallel threads
 
     def shards(self) -> Sequence[str]:
         return [str(n) for n in range(REMINDER_SHARDS)]
@@ -85,8 +87,9 @@ class DynamoReminderIndex:
                 limit=PAGE,
                 return_consumed_capacity="TOTAL",
             )
-            self.items_read += int(page.get("ScannedCount", 0))
-            self.capacity_units += float(page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
+            with self._counting:
+                self.items_read += int(page.get("ScannedCount", 0))
+                self.capacity_units += float(page.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
             for item in page.get("Items", []):
                 line = LineModel.from_raw_data(item)
                 yield DueLine(

@@ -50,15 +50,16 @@ class ReminderRun:
         self._workers = workers
 
     def run(self, now: datetime) -> dict[str, Any]:
+        counters = ("items_read", "capacity_units")  # what the index adapter counts, if it counts
+        before = {c: getattr(self._index, c) for c in counters if hasattr(self._index, c)}
         shards = list(self._index.shards())
         with ThreadPoolExecutor(max_workers=max(1, min(self._workers, len(shards)))) as pool:
             tallies = list(pool.map(lambda shard: self._run_shard(shard, now), shards))
         report: dict[str, Any] = {"as_of": to_iso(now)}
         for name in ShardTally.__dataclass_fields__:
             report[name] = sum(getattr(t, name) for t in tallies)
-        for counter in ("items_read", "capacity_units"):  # what the index adapter counted, if it counts
-            if hasattr(self._index, counter):
-                report[counter] = getattr(self._index, counter)
+        for counter, start in before.items():  # this run's share: a warm instance keeps its adapter
+            report[counter] = getattr(self._index, counter) - start
         return report
 
     def _run_shard(self, shard: str, now: datetime) -> ShardTally:
