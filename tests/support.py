@@ -22,3 +22,19 @@ def wait_for(predicate: Callable[[], Any], seconds: float) -> Any:
 def pay(checkout_url: str, outcome: str = "succeeded") -> requests.Response:
     """What the stand-in's hosted page buttons do: a form POST with the outcome."""
     return requests.post(checkout_url, data={"outcome": outcome}, allow_redirects=False, timeout=30)
+
+
+def buy_plan(outputs: dict[str, str], token: str, plan_id: str, currency: str = "EUR") -> dict[str, Any]:
+    """Checks out, pays on the stand-in's page and returns the account once the plan is on it."""
+    from infra.local.client import call
+
+    before = call(outputs, "GET", "/account", token).json()
+    started = call(outputs, "POST", "/checkout", token, {"plan_id": plan_id, "currency": currency})
+    assert started.status_code == 201, started.text
+    assert pay(started.json()["checkout_url"]).status_code == 303
+    order_id = started.json()["order_id"]
+    activated = wait_for(lambda: call(outputs, "GET", f"/orders/{order_id}", token).json()["status"] == "activated", 15)
+    assert activated, f"order {order_id} was not activated"
+    after = call(outputs, "GET", "/account", token).json()
+    assert after["remaining_data_mb"] > before["remaining_data_mb"] or before["status"] == "active"
+    return dict(after)

@@ -208,7 +208,9 @@ class Provisioner:
         if payload:
             target["Input"] = payload
         self.client("scheduler").create_schedule(
-            Name=name,
+            # CloudFormation prefixes generated names with the stack's; so do we, so two local
+            # stacks in one moto (the tests make several) do not collide.
+            Name=f"{self.stack.stack_name}-{name}"[:64],
             ScheduleExpression=expression,
             ScheduleExpressionTimezone=timezone,
             FlexibleTimeWindow={"Mode": "OFF"},
