@@ -7,10 +7,12 @@ PY := $(VENV)/bin/python
 TOOLS := .venv-tools
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt functions/shared/requirements.txt requirements.lock | sha1sum | cut -c1-12)
 
-.PHONY: help run remind test unit lint format validate openapi openapi-check lock clean stop-hint bootstrap
+.PHONY: help run remind reconcile redrive test chromium unit lint format validate openapi openapi-check lock clean stop-hint bootstrap
 
 help:
 	@echo "make run        start the whole pipeline locally (installs what it needs)"
+	@echo "make reconcile  run reconciliation once on the running stack (Stripe, carrier, stuck orders)"
+	@echo "make redrive    move dead-lettered messages back (QUEUE=activation|mail) after an outage"
 	@echo "make remind     run the expiry reminders once on the running stack (NOW=<ISO 8601> as of then)"
 	@echo "make test       lint-free unit, integration and end-to-end tests (starts its own stack)"
 	@echo "make unit       only the fast domain tests"
@@ -30,8 +32,18 @@ run: $(STAMP)
 remind: $(STAMP)
 	$(PY) -m infra.local.remind $(if $(NOW),--now "$(NOW)")
 
-test: $(STAMP)
+reconcile: $(STAMP)
+	$(PY) -m infra.local.remind --schedule ReconcileFunction-Reconcile $(if $(NOW),--now "$(NOW)")
+
+redrive: $(STAMP)
+	$(PY) -m infra.redrive $(or $(QUEUE),activation)
+
+test: $(STAMP) chromium
 	$(PY) -m pytest
+
+# Debian's Chromium for the browser tests (tests/browser); quick when already installed.
+chromium:
+	@bash tests/browser/install_chromium.sh
 
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit -q

@@ -78,12 +78,16 @@ class LocalHttpApi:
         host: str = "127.0.0.1",
         port: int = 0,
         site_dir: Path | None = None,
+        site_config: dict[str, str] | None = None,
         local_control: LocalControl | None = None,
     ) -> None:
         self._routes = sorted(((r, r.pattern()) for r in routes), key=lambda rp: rp[0].specificity())
         self._invoke = invoke
         self._jwks = JwksCache()
         self._site_dir = site_dir
+        # The website's public settings (/app/config.json), made from this stack's endpoints;
+        # a deployed site gets the same file from the stack's outputs (README "Website").
+        self._site_config = site_config
         self._local_control = local_control
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
@@ -186,11 +190,20 @@ class LocalHttpApi:
 
     def _static(self, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
         assert self._site_dir is not None
-        relative = path[len("/app") :].lstrip("/") or "index.html"
+        relative = path[len("/app") :].lstrip("/")
+        if relative == "config.json" and self._site_config is not None:
+            return (
+                HTTPStatus.OK,
+                [("Content-Type", "application/json"), ("Cache-Control", "no-store")],
+                json.dumps(self._site_config).encode(),
+            )
         target = (self._site_dir / relative).resolve()
         if self._site_dir.resolve() not in target.parents and target != self._site_dir.resolve():
             return _json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})
         if target.is_dir():
+            if not path.endswith("/"):
+                # As the deployed site does: relative links in a page need the directory's slash.
+                return HTTPStatus.MOVED_PERMANENTLY, [("Location", path + "/"), ("Content-Type", "text/plain")], b""
             target = target / "index.html"
         if not target.is_file():
             return _json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})

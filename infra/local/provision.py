@@ -27,6 +27,7 @@ RECORDED_ONLY = {
     "AWS::IAM::Policy",
     "AWS::Lambda::Permission",
     "AWS::CloudFront::Distribution",
+    "AWS::CloudFront::Function",
     "AWS::CloudFront::OriginAccessControl",
     "AWS::S3::Bucket",
     "AWS::S3::BucketPolicy",
@@ -89,6 +90,9 @@ class Provisioner:
             arn = f"arn:aws:logs:{region}:{ACCOUNT_ID}:log-group:{name}:*"
         if kind == "AWS::Serverless::HttpApi":
             return Physical("local", {"ApiEndpoint": "http://127.0.0.1"})
+        if kind == "AWS::CloudFront::Distribution":
+            # Only so the template's SiteUrl resolves; locally the gateway serves the site at /app/.
+            return Physical(name, {"Arn": arn, "Name": name, "DomainName": f"{name.lower()}.cloudfront.invalid"})
         return Physical(name, {"Arn": arn, "Name": name})
 
     # ------------------------------------------------------------------ DynamoDB

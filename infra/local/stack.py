@@ -7,7 +7,7 @@ runs one now through the gateway's local-only `/_local/` routes), writes `.local
 and stops the whole process tree on Ctrl-C or SIGTERM.
 
     python -m infra.local.stack [--gateway-port 3000] [--ports auto] [--state-dir .local]
-Ports also come from GATEWAY_PORT, DYNAMODB_PORT, MOTO_PORT, STRIPE_PORT."""
+Ports also come from GATEWAY_PORT, DYNAMODB_PORT, MOTO_PORT, STRIPE_PORT, CARRIER_PORT."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ DEMO_STAFF = (
 STRIPE_TEST_KEY = "sk_test_local_renewal"
 STRIPE_WEBHOOK_SECRET = "whsec_local_renewal_0123456789abcdef"
 USAGE_HMAC_SECRET = "usage_local_renewal_0123456789abcdef"
+CARRIER_HMAC_SECRET = "carrier_local_renewal_0123456789abcdef"
 LINE_POOL_SIZE = 150
 
 # Local runs want short waits: a failed activation is retried in seconds, not a minute.
@@ -53,10 +54,13 @@ PARAMETER_OVERRIDES = {
     "CheckoutSuccessUrl": "{gateway}/app/?checkout=success&session_id={{CHECKOUT_SESSION_ID}}",
     "CheckoutCancelUrl": "{gateway}/app/?checkout=cancelled",
     "RenewUrl": "{gateway}/app/?renew={{plan_id}}",
+    "CarrierApiUrl": "{carrier}",
+    # One minute, so a test can stage a stuck order and see reconciliation mend it.
+    "StuckActivationMinutes": "1",
     "MailVisibilityTimeoutSeconds": "5",
     "MailMaxReceives": "3",
 }
-DEFAULT_PORTS = {"gateway": 3000, "dynamodb": 8000, "moto": 5001, "stripe": 12111}
+DEFAULT_PORTS = {"gateway": 3000, "dynamodb": 8000, "moto": 5001, "stripe": 12111, "carrier": 12112}
 
 log = logging.getLogger("local-stack")
 
@@ -71,6 +75,7 @@ class Ports:
     dynamodb: int
     moto: int
     stripe: int
+    carrier: int
 
     @classmethod
     def choose(cls, auto: bool, overrides: dict[str, int | None]) -> Ports:
@@ -130,6 +135,7 @@ class LocalPipeline:
         stack = self._create_resources(dynamodb_url, aws_url)
         stripe_url = self._start_stripe()
         gateway_url = f"http://127.0.0.1:{self.ports.gateway}"
+        carrier_url = self._start_carrier(f"{gateway_url}/usage/records")
         demo = self._seed(stack)
         self._start_gateway(stack, dynamodb_url, aws_url, stripe_url)
 
@@ -145,6 +151,8 @@ class LocalPipeline:
                 "StripeWebhookSecret": STRIPE_WEBHOOK_SECRET,
                 "WebhookUrl": f"{gateway_url}/webhooks/stripe",
                 "UsageHmacSecret": USAGE_HMAC_SECRET,
+                "CarrierUrl": carrier_url,
+                "CarrierHmacSecret": CARRIER_HMAC_SECRET,
                 "UsageUrl": f"{gateway_url}/usage/records",
                 "SiteUrl": f"{gateway_url}/app/",
                 "DemoUserEmail": demo.email,
@@ -176,8 +184,9 @@ class LocalPipeline:
 
         template = load_template(self.template_path)
         gateway = f"http://127.0.0.1:{self.ports.gateway}"
+        carrier = f"http://127.0.0.1:{self.ports.carrier}"
         overrides = {
-            name: value.format(gateway=gateway)
+            name: value.format(gateway=gateway, carrier=carrier)
             for name, value in PARAMETER_OVERRIDES.items()
             if name in template.get("Parameters", {})
         }
@@ -196,11 +205,25 @@ class LocalPipeline:
                 Name=secret_name,
                 SecretString=json.dumps({"api_key": STRIPE_TEST_KEY, "webhook_secret": STRIPE_WEBHOOK_SECRET}),
             )
+        carrier_secret_name = stack.parameters.get("CarrierSecretName")
+        if carrier_secret_name:
+            boto3.client("secretsmanager", region_name=REGION).create_secret(
+                Name=carrier_secret_name, SecretString=json.dumps({"hmac_secret": CARRIER_HMAC_SECRET})
+            )
         usage_secret_name = stack.parameters.get("UsageHmacSecretName")
         if usage_secret_name:
             boto3.client("secretsmanager", region_name=REGION).create_secret(
                 Name=usage_secret_name, SecretString=json.dumps({"hmac_secret": USAGE_HMAC_SECRET})
             )
+
+    def _start_carrier(self, usage_url: str) -> str:
+        from infra.local.carrier_sim import CarrierSimulator
+
+        simulator = CarrierSimulator(
+            "127.0.0.1", self.ports.carrier, CARRIER_HMAC_SECRET, usage_url, USAGE_HMAC_SECRET
+        ).start()
+        self._stoppers.append(simulator.stop)
+        return simulator.url
 
     def _start_stripe(self) -> str:
         from infra.local.stripe_standin.server import StripeStandIn
@@ -287,11 +310,18 @@ class LocalPipeline:
                 routes.append(Route(route.method.upper(), route.path, spec.logical_id, jwt))
         scheduler = self._scheduler(stack, pools)
         site = ROOT / "site"
+        # The site's /app/config.json: this stack's API, app client and Cognito (moto answers CORS).
+        from infra.site import public_config
+
+        site_config = public_config(
+            f"http://127.0.0.1:{self.ports.gateway}", REGION, stack.outputs()["UserPoolClientId"], aws_url
+        )
         api = LocalHttpApi(
             routes,
             lambda function, event: pools[function].invoke(event),
             port=self.ports.gateway,
             site_dir=site if site.is_dir() else None,
+            site_config=site_config,
             local_control=schedule_control(scheduler),
         )
         api.start()

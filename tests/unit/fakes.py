@@ -18,6 +18,7 @@ class FakeLines:
     def __init__(self) -> None:
         self.lines: dict[str, LineRecord] = {}
         self.pool: set[str] = set()
+        self.changed: dict[str, datetime] = {}  # iccid -> when its bundles last changed
 
     def add(self, record: LineRecord, *, in_pool: bool = False) -> None:
         self.lines[record.iccid] = record
@@ -33,12 +34,17 @@ class FakeLines:
     def record_pin_failure(self, iccid: str, window: FailureWindow) -> None:
         self.lines[iccid] = replace(self.lines[iccid], pin_failures=window)
 
+    def changed_since(self, since: datetime, now: datetime) -> list[str]:
+        return sorted(iccid for iccid, moment in self.changed.items() if since <= moment <= now)
+
     def write_bundles(self, line: LineRecord, bundles: Sequence[Bundle], now: datetime | None = None) -> None:
         """As the DynamoDB adapter writes bundles: at the version read, re-keyed in the reminder index."""
         current = self.lines[line.iccid]
         if current.version != line.version:
             raise StaleWrite(line.iccid)
-        remind_at = recheck_after_write(bundles, current.remind_at, now or utc_now(), ReminderPolicy())
+        moment = now or utc_now()
+        remind_at = recheck_after_write(bundles, current.remind_at, moment, ReminderPolicy())
+        self.changed[line.iccid] = moment
         self.lines[line.iccid] = replace(
             current, bundles=tuple(bundles), version=current.version + 1, remind_at=remind_at
         )

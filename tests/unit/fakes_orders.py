@@ -72,6 +72,13 @@ class FakeOrders:
             self._write_line(line, bundles)
         self.orders[order.order_id] = replace(current, refund_ids=current.refund_ids | {refund_id}, **changes)
 
+    def awaiting_activation(self, paid_before: datetime) -> list[str]:
+        return [
+            o.order_id
+            for o in sorted(self.orders.values(), key=lambda o: o.paid_at or paid_before)
+            if o.status == "paid" and o.paid_at is not None and o.paid_at < paid_before
+        ]
+
     def claim_mail(self, order_id: str, now: datetime) -> bool:
         held = self.mail_claims.get(order_id)
         if self.orders[order_id].mail_sent or (held is not None and held > now - MAIL_CLAIM_LEASE):
@@ -122,6 +129,11 @@ class FakePayments:
         if self.fail:
             raise PaymentProviderError("stripe is down")
         return self.sessions[session_id]
+
+    def completed_sessions(self, since: datetime) -> list[PaidSession]:
+        if self.fail:
+            raise PaymentProviderError("stripe is down")
+        return [s for s in self.sessions.values() if s.status == "complete"]
 
     def settle(self, session_id: str, status: str, payment_status: str) -> None:
         self.sessions[session_id] = replace(

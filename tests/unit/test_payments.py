@@ -28,6 +28,7 @@ from renewal.usecases.activation import Activation, ConfirmationPending
 from renewal.usecases.checkout import CheckoutService, CheckoutSettings, PaymentProviderUnavailable
 from renewal.usecases.payments import BadEvent, Fulfilment
 from tests.unit.fakes import FakeAccounts, FakeLines
+from tests.unit.fakes_carrier import FakeCarrier
 from tests.unit.fakes_orders import FakeEvents, FakeMailer, FakeOrders, FakePayments, FakeQueue
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -64,12 +65,13 @@ class World:
         self.payments = FakePayments(verify=verifier.verify_event)
         self.queue, self.mailer, self.events = FakeQueue(), FakeMailer(), FakeEvents()
         clock = lambda: self.now[0]  # noqa: E731
+        self.carrier = FakeCarrier(clock)
         methods = CheckoutSettings.parse_methods("CNY=alipay,wechat_pay;EUR=paypal")
         settings = CheckoutSettings("https://ok/{CHECKOUT_SESSION_ID}", "https://no", timedelta(minutes=30), methods)
         accounts = AccountService(FakeAccounts(self.lines), self.lines, clock)
         self.checkout = CheckoutService(Catalog(), accounts, self.orders, self.payments, settings, clock)
         self.fulfilment = Fulfilment(self.orders, self.lines, self.payments, self.queue, self.events, clock)
-        self.activation = Activation(self.orders, self.lines, self.mailer, clock)
+        self.activation = Activation(self.orders, self.lines, self.mailer, self.carrier, clock)
 
     def paid_and_activated(self, currency: str = "EUR") -> str:
         started = self.checkout.start(ALICE, PLAN.plan_id, currency)

@@ -14,6 +14,7 @@ from renewal.usecases.activation import Activation
 from renewal.usecases.checkout import CheckoutService, CheckoutSettings, PaymentProviderUnavailable
 from renewal.usecases.payments import Fulfilment
 from tests.unit.fakes import FakeAccounts, FakeLines
+from tests.unit.fakes_carrier import FakeCarrier
 from tests.unit.fakes_orders import FakeEvents, FakeMailer, FakeOrders, FakePayments, FakeQueue
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -46,7 +47,7 @@ def world():
     clock = lambda: NOW  # noqa: E731
     checkout = CheckoutService(Catalog(), AccountService(accounts, lines, clock), orders, payments, settings, clock)
     fulfilment = Fulfilment(orders, lines, payments, queue, FakeEvents(), clock)
-    activation = Activation(orders, lines, mailer, clock)
+    activation = Activation(orders, lines, mailer, FakeCarrier(), clock)
     return checkout, fulfilment, activation, orders, payments, queue, mailer, lines
 
 

@@ -149,6 +149,10 @@ class PaymentProvider(Protocol):
 
     def session(self, session_id: str) -> PaidSession: ...
 
+    def completed_sessions(self, since: datetime) -> list[PaidSession]:
+        """Checkout Sessions completed since `since` (for reconciliation)."""
+        ...
+
     def refunds_for_charge(self, charge_id: str) -> list[Refund]: ...
 
     def verify_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
@@ -222,4 +226,56 @@ class UsageLedger(Protocol):
     def apply(self, line: LineRecord, bundles: tuple[Bundle, ...], records: Sequence[UsageRecord]) -> None:
         """In one transaction: records each of `records` (only if new) and the line's bundles at
         the version read. Raises StaleWrite (a record was applied meanwhile, or the line changed)."""
+        ...
+
+
+# ---------------------------------------------------------------- the carrier (mobile network)
+@dataclass(frozen=True)
+class BundleProvision:
+    """Ask the network to add a plan's data to a line; `order_id` is the carrier's idempotency key."""
+
+    order_id: str
+    iccid: str
+    region: str
+    data_mb: int
+    validity_days: int
+
+
+@dataclass(frozen=True)
+class NetworkBundle:
+    region: str
+    data_mb: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class NetworkLine:
+    """A line as the network sees it: its bundles and the orders it has applied."""
+
+    iccid: str
+    bundles: tuple[NetworkBundle, ...]
+    orders: frozenset[str]
+
+
+class CarrierUnavailable(Exception):
+    """The carrier did not answer in time or failed (timeout, 5xx, 429): try again later."""
+
+
+class CarrierRefused(Exception):
+    """The carrier refused for good (unknown or lapsed line, ...): a person must look."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class Carrier(Protocol):
+    def add_bundle(self, request: BundleProvision) -> None:
+        """Returns once the carrier confirms (the same answer for a repeated order id). Raises
+        CarrierUnavailable or CarrierRefused."""
+        ...
+
+    def line(self, iccid: str) -> NetworkLine | None:
+        """The network's view of a line, None if it does not know it. Raises CarrierUnavailable."""
         ...

@@ -6,10 +6,12 @@ import os
 from datetime import timedelta
 from functools import cache
 
+from renewal.domain.timeutil import utc_now
 from renewal.settings import reminder_policy
 from renewal.usecases.activation import Activation
 from renewal.usecases.checkout import CheckoutService, CheckoutSettings
 from renewal.usecases.payments import Fulfilment
+from renewal.usecases.reconciliation import Reconciliation, ReconciliationSettings
 from renewal.usecases.reminders import ReminderRun, ReminderSender
 from renewal.usecases.usage import UsageIngest
 
@@ -43,11 +45,12 @@ def fulfilment() -> Fulfilment:
 
 @cache
 def activation() -> Activation:
+    from renewal.adapters.carrier import HttpCarrier
     from renewal.adapters.dynamodb import DynamoLineStore
     from renewal.adapters.dynamodb_orders import DynamoOrderStore
     from renewal.adapters.mail import SesMailer
 
-    return Activation(DynamoOrderStore(), DynamoLineStore(), SesMailer())
+    return Activation(DynamoOrderStore(), DynamoLineStore(), SesMailer(), HttpCarrier())
 
 
 @cache
@@ -90,3 +93,22 @@ def usage_ingest() -> UsageIngest:
         usage_hmac_secret,
         reminder_policy(),
     )
+
+
+@cache
+def reconciliation() -> Reconciliation:
+    from renewal.adapters.carrier import HttpCarrier
+    from renewal.adapters.dynamodb import DynamoLineStore
+    from renewal.adapters.dynamodb_issues import DynamoIssueLog
+    from renewal.adapters.dynamodb_orders import DynamoOrderStore
+    from renewal.adapters.queue import SqsActivationQueue
+    from renewal.adapters.stripe_payments import StripePayments
+
+    orders, lines = DynamoOrderStore(), DynamoLineStore()
+    settings = ReconciliationSettings(
+        stuck_after=timedelta(minutes=float(os.environ.get("STUCK_ACTIVATION_MINUTES", "10")))
+    )
+    return Reconciliation(
+        orders, orders, lines, lines, StripePayments(), fulfilment(), SqsActivationQueue(), HttpCarrier(),
+        DynamoIssueLog(), settings, utc_now,
+    )  # fmt: skip

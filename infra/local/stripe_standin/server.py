@@ -167,6 +167,7 @@ class StripeStandIn:
         self._stop = threading.Event()
         self._routes: list[tuple[str, re.Pattern[str], Handler, str]] = [
             ("POST", re.compile(r"^/v1/checkout/sessions$"), self._create_session, "create_session"),
+            ("GET", re.compile(r"^/v1/checkout/sessions$"), self._list_sessions, "list_sessions"),
             ("GET", re.compile(r"^/v1/checkout/sessions/(?P<sid>[^/]+)$"), self._retrieve_session, "retrieve"),
             (
                 "GET",
@@ -483,6 +484,27 @@ class StripeStandIn:
 
     def _retrieve_session(self, ctx: RequestCtx, params: dict[str, Any], sid: str) -> tuple[int, Any]:
         return 200, self._render_session(self._session(sid), params.get("expand") or [])
+
+    def _list_sessions(self, ctx: RequestCtx, params: dict[str, Any]) -> tuple[int, Any]:
+        # Newest first, as Stripe lists them.
+        rows = sorted(list(self._sessions.values()), key=lambda r: (-int(r.obj["created"]), r.obj["id"]))
+        if "status" in params:
+            rows = [r for r in rows if r.obj.get("status") == params["status"]]
+        if "payment_intent" in params:
+            rows = [r for r in rows if r.obj.get("payment_intent") == params["payment_intent"]]
+        created = params.get("created")
+        ops: dict[str, Callable[[int, int], bool]] = {
+            "gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
+            "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b,
+        }  # fmt: skip
+        if isinstance(created, int):
+            rows = [r for r in rows if int(r.obj["created"]) == created]
+        elif isinstance(created, dict):
+            for op, bound in created.items():
+                rows = [r for r in rows if ops[op](int(r.obj["created"]), int(bound))]
+        listing = _paginate([r.obj for r in rows], params, "/v1/checkout/sessions")
+        listing["data"] = [self._render_session(self._sessions[o["id"]], []) for o in listing["data"]]
+        return 200, listing
 
     def _list_line_items(self, ctx: RequestCtx, params: dict[str, Any], sid: str) -> tuple[int, Any]:
         rec = self._session(sid)

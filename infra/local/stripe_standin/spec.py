@@ -130,6 +130,21 @@ REFUND_LIST_PARAMS = _obj(
         "starting_after": {"type": "string"},
     }
 )
+# stripe-python 16.1.0 SessionListParams (checkout.Session.list).
+SESSION_LIST_PARAMS = _obj(
+    {
+        "created": _RANGE,
+        "customer": {"type": "string"},
+        "ending_before": {"type": "string"},
+        "expand": _EXPAND,
+        "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+        "payment_intent": {"type": "string"},
+        "payment_link": {"type": "string"},
+        "starting_after": {"type": "string"},
+        "status": {"type": "string", "enum": ["complete", "expired", "open"]},
+        "subscription": {"type": "string"},
+    }
+)
 RETRIEVE_PARAMS = _obj({"expand": _EXPAND})
 LIST_LINE_ITEMS_PARAMS = _obj(
     {
@@ -148,6 +163,7 @@ def validator_for(name: str) -> Any:
         "expire_session": expire_params_schema,
         "create_refund": lambda: REFUND_CREATE_PARAMS,
         "list_refunds": lambda: REFUND_LIST_PARAMS,
+        "list_sessions": lambda: SESSION_LIST_PARAMS,
         "retrieve": lambda: RETRIEVE_PARAMS,
         "list_line_items": lambda: LIST_LINE_ITEMS_PARAMS,
     }

@@ -10,7 +10,7 @@ import os
 import time
 import zlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import (
@@ -224,6 +224,17 @@ class LinesByRemindAt(GlobalSecondaryIndex["LineModel"]):
     remind_at = UTCInstantAttribute(range_key=True)
 
 
+class LinesByChange(GlobalSecondaryIndex["LineModel"]):
+    """Lines whose bundles changed, by day and shard: what reconciliation compares with the network."""
+
+    class Meta:
+        index_name = "by_change"
+        projection = KeysOnlyProjection()
+
+    changed_bucket = UnicodeAttribute(hash_key=True)  # "YYYY-MM-DD#<shard>" (UTC day of the change)
+    changed_at = UTCInstantAttribute(range_key=True)
+
+
 class LineModel(Model):
     class Meta:
         table_name = _table("LINES_TABLE")
@@ -242,8 +253,11 @@ class LineModel(Model):
     # The next moment a reminder of this line may fall due; absent when none is ahead.
     remind_at = UTCInstantAttribute(null=True)
     remind_shard = UnicodeAttribute(null=True)
+    changed_at = UTCInstantAttribute(null=True)
+    changed_bucket = UnicodeAttribute(null=True)
     by_pool_state = LinesByPoolState()
     by_remind_at = LinesByRemindAt()
+    by_change = LinesByChange()
 
     def to_record(self) -> LineRecord:
         return LineRecord(
@@ -261,6 +275,10 @@ def reminder_shard(iccid: str) -> str:
     return str(zlib.crc32(iccid.encode()) % REMINDER_SHARDS)
 
 
+def change_bucket(moment: datetime, shard: str) -> str:
+    return f"{to_iso(moment)[:10]}#{shard}"
+
+
 def reminder_index_key(
     iccid: str, bundles: Sequence[Bundle], previous_remind_at: datetime | None, now: datetime | None = None
 ) -> tuple[str | None, datetime | None]:
@@ -274,9 +292,12 @@ def bundle_write_actions(
 ) -> list[Any]:
     """The update actions that store a line's new bundles and re-key it in the reminder index:
     every write of bundles goes through here, so the index never misses a change."""
-    shard, remind_at = reminder_index_key(iccid, bundles, previous_remind_at, now)
+    moment = now or utc_now()
+    shard, remind_at = reminder_index_key(iccid, bundles, previous_remind_at, moment)
     return [
         LineModel.bundles.set([BundleAttribute.from_bundle(b) for b in bundles]),
+        LineModel.changed_at.set(moment),
+        LineModel.changed_bucket.set(change_bucket(moment, reminder_shard(iccid))),
         LineModel.remind_at.remove() if remind_at is None else LineModel.remind_at.set(remind_at),
         LineModel.remind_shard.remove() if shard is None else LineModel.remind_shard.set(shard),
     ]
@@ -345,6 +366,19 @@ class DynamoLineStore:
             return LineModel.get(iccid, consistent_read=True).to_record()
         except LineModel.DoesNotExist:
             return None
+
+    def changed_since(self, since: datetime, now: datetime) -> list[str]:
+        """ICCIDs of lines whose bundles changed in [since, now], from the by_change index."""
+        days = sorted({to_iso(since)[:10], to_iso(now)[:10]})
+        if (now - since).days >= 1:  # a window longer than a day spans the days between too
+            days = sorted({to_iso(since + timedelta(days=d))[:10] for d in range((now - since).days + 1)} | set(days))
+        found: list[str] = []
+        for day in days:
+            for shard in range(REMINDER_SHARDS):
+                found += [
+                    line.iccid for line in LineModel.by_change.query(f"{day}#{shard}", LineModel.changed_at >= since)
+                ]
+        return sorted(set(found))
 
     def pool_candidates(self, limit: int) -> list[str]:
         return [line.iccid for line in LineModel.by_pool_state.query(POOL_AVAILABLE, limit=limit)]

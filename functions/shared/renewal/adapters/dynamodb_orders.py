@@ -70,6 +70,21 @@ class OrdersByReceipt(GlobalSecondaryIndex["OrderModel"]):
     receipt_no = UnicodeAttribute(hash_key=True)
 
 
+class OrdersAwaitingActivation(GlobalSecondaryIndex["OrderModel"]):
+    """Sparse: only `paid` orders carry `awaiting`, so reconciliation finds the ones activation
+    has not reached without reading the table."""
+
+    class Meta:
+        index_name = "by_awaiting"
+        projection = KeysOnlyProjection()
+
+    awaiting = UnicodeAttribute(hash_key=True)
+    paid_at = UTCInstantAttribute(range_key=True)
+
+
+AWAITING = "activation"
+
+
 class OrderModel(Model):
     class Meta:
         table_name = _table("ORDERS_TABLE")
@@ -106,7 +121,9 @@ class OrderModel(Model):
     staff_id = UnicodeAttribute(null=True)
     cash_received = NumberAttribute(null=True)
     void_reason = UnicodeAttribute(null=True)
+    awaiting = UnicodeAttribute(null=True)  # AWAITING while paid and not yet activated
     by_account = OrdersByAccount()
+    by_awaiting = OrdersAwaitingActivation()
     by_payment_intent = OrdersByPaymentIntent()
     by_store = OrdersByStore()
     by_receipt = OrdersByReceipt()
@@ -158,6 +175,7 @@ class OrderModel(Model):
             currency=order.currency,
             refunded_amount=order.refunded_amount,
             created_at=order.created_at,
+            awaiting=AWAITING if order.status == "paid" else None,
             email=order.email,
             locale=order.locale,
             time_zone=order.time_zone,
@@ -183,6 +201,9 @@ class PaymentEventModel(Model):
 
 def _actions(changes: dict[str, Any]) -> list[Any]:
     actions = []
+    if "status" in changes:  # only paid orders wait for activation (index by_awaiting)
+        waiting = changes["status"] == "paid"
+        actions.append(OrderModel.awaiting.set(AWAITING) if waiting else OrderModel.awaiting.remove())
     for name, value in changes.items():
         attribute = getattr(OrderModel, name)
         actions.append(attribute.remove() if value is None else attribute.set(value))
@@ -219,7 +240,7 @@ class DynamoOrderStore:
             require_move(order.status, to)
         try:
             OrderModel(order_id=order.order_id).update(
-                actions=[OrderModel.status.set(to), *_actions(changes)],
+                actions=_actions({"status": to, **changes}),
                 condition=OrderModel.status == order.status,
             )
         except UpdateError as error:
@@ -234,7 +255,7 @@ class DynamoOrderStore:
             with TransactWrite(connection=_connection()) as transaction:
                 transaction.update(
                     OrderModel(order_id=order.order_id),
-                    actions=[OrderModel.status.set("activated"), *_actions(changes)],
+                    actions=_actions({"status": "activated", **changes}),
                     condition=OrderModel.status == order.status,
                 )
                 line_bundles_update(transaction, line, bundles)
@@ -268,6 +289,10 @@ class DynamoOrderStore:
             if _cancelled_by_condition(error, 0) or _cancelled_by_condition(error, 1):
                 raise StaleWrite(order.order_id) from error
             raise
+
+    def awaiting_activation(self, paid_before: datetime) -> list[str]:
+        """Ids of orders paid before `paid_before` and still not activated, oldest first."""
+        return [key.order_id for key in OrderModel.by_awaiting.query(AWAITING, OrderModel.paid_at < paid_before)]
 
     def claim_mail(self, order_id: str, now: datetime) -> bool:
         try:

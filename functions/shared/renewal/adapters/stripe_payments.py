@@ -75,21 +75,17 @@ class StripePayments:
             found = self.client.v1.checkout.sessions.retrieve(session_id)
         except stripe.StripeError as error:
             raise PaymentProviderError(str(error)) from error
-        raw: dict[str, Any] = found.to_dict()
-        metadata = raw.get("metadata") or {}
-        intent = raw.get("payment_intent")
-        total = raw.get("amount_total")
-        return PaidSession(
-            session_id=str(raw["id"]),
-            status=str(raw.get("status")),
-            payment_status=str(raw.get("payment_status")),
-            amount_total=int(total) if total is not None else None,
-            currency=raw.get("currency"),
-            order_id=metadata.get("order_id"),
-            account_id=metadata.get("account_id"),
-            client_reference_id=raw.get("client_reference_id"),
-            payment_intent=intent if isinstance(intent, str) or intent is None else str(intent.get("id")),
-        )
+        return _paid_session(found.to_dict())
+
+    def completed_sessions(self, since: datetime) -> list[PaidSession]:
+        """Checkout Sessions completed (paid or not) created since `since`, newest first."""
+        try:
+            listing = self.client.v1.checkout.sessions.list(
+                params={"status": "complete", "created": {"gte": int(since.timestamp())}, "limit": 100}
+            )
+            return [_paid_session(found.to_dict()) for found in listing.auto_paging_iter()]
+        except stripe.StripeError as error:
+            raise PaymentProviderError(str(error)) from error
 
     def refunds_for_charge(self, charge_id: str) -> list[Refund]:
         try:
@@ -111,3 +107,20 @@ class StripePayments:
             raise InvalidEvent(f"malformed event: {error}") from error
         document: dict[str, Any] = event.to_dict()
         return document
+
+
+def _paid_session(raw: dict[str, Any]) -> PaidSession:
+    metadata = raw.get("metadata") or {}
+    intent = raw.get("payment_intent")
+    total = raw.get("amount_total")
+    return PaidSession(
+        session_id=str(raw["id"]),
+        status=str(raw.get("status")),
+        payment_status=str(raw.get("payment_status")),
+        amount_total=int(total) if total is not None else None,
+        currency=raw.get("currency"),
+        order_id=metadata.get("order_id"),
+        account_id=metadata.get("account_id"),
+        client_reference_id=raw.get("client_reference_id"),
+        payment_intent=intent if isinstance(intent, str) or intent is None else str(intent.get("id")),
+    )

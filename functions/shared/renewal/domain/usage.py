@@ -4,19 +4,18 @@ What no bundle covers is reported back (roaming outside the plans), never charge
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from renewal.domain.countries import ISO_COUNTRIES
-from renewal.domain.errors import DomainError, InvalidInput, Unauthorized
+from renewal.domain.errors import DomainError, InvalidInput
 from renewal.domain.lines import Bundle, is_valid_iccid
+from renewal.domain.signatures import TOLERANCE_S, signature_header, verify_signature
 from renewal.domain.timeutil import from_iso
 
-SIGNATURE_TOLERANCE_S = 300
+SIGNATURE_TOLERANCE_S = TOLERANCE_S
 
 
 @dataclass(frozen=True)
@@ -31,30 +30,15 @@ class UsageRecord:
 
 
 def usage_signature(payload: bytes, secret: str, timestamp: int) -> str:
-    """The `Usage-Signature` header for `payload`: Stripe's scheme, `t=<unix>,v1=<hex>` with
-    hex = HMAC-SHA256(secret, "<t>.<raw body>")."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+    """The `Usage-Signature` header for `payload` (Stripe's scheme)."""
+    return signature_header(payload, secret, timestamp)
 
 
 def verify_usage_signature(
     payload: bytes, header: str | None, secret: str, now: datetime, tolerance_s: int = SIGNATURE_TOLERANCE_S
 ) -> None:
-    """Raises Unauthorized unless one `v1` of `header` signs `payload` with `secret` and its
-    timestamp is within `tolerance_s` of `now` (a replayed old batch is refused)."""
-    if not header:
-        raise Unauthorized("missing Usage-Signature header", code="bad_signature")
-    parts = [item.split("=", 1) for item in header.split(",") if "=" in item]
-    stamps = [value for name, value in parts if name.strip() == "t"]
-    signatures = [value.strip() for name, value in parts if name.strip() == "v1"]
-    if len(stamps) != 1 or not stamps[0].strip().isdigit() or not signatures:
-        raise Unauthorized("Usage-Signature must be t=<unix>,v1=<hex>", code="bad_signature")
-    timestamp = int(stamps[0])
-    if abs(now.timestamp() - timestamp) > tolerance_s:
-        raise Unauthorized("Usage-Signature timestamp is outside the tolerance", code="bad_signature")
-    expected = usage_signature(payload, secret, timestamp).split("v1=", 1)[1]
-    if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
-        raise Unauthorized("Usage-Signature does not match the body", code="bad_signature")
+    """Raises Unauthorized unless `header` signs `payload` (see renewal.domain.signatures)."""
+    verify_signature(payload, header, secret, now, tolerance_s, name="Usage-Signature")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Activation: a paid order's plan applied to its line exactly once, then one confirmation mail."""
+"""Activation: a paid order's plan reaches the carrier (the mobile network) exactly once, then
+our tables change in one transaction, then one confirmation mail."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from renewal.domain.lines import apply_plan, line_balance
 from renewal.domain.mail import confirmation_mail
 from renewal.domain.orders import ACTIVATED, PAID, REVIEW, web_receipt_number
 from renewal.domain.timeutil import utc_now
-from renewal.ports import LineStore, Mailer, OrderStore, StaleWrite
+from renewal.ports import BundleProvision, Carrier, CarrierRefused, LineStore, Mailer, OrderStore, StaleWrite
 
 logger = Logger(child=True)
 RETRIES = 25
@@ -24,14 +25,22 @@ class ConfirmationPending(Exception):
 
 class Activation:
     def __init__(
-        self, orders: OrderStore, lines: LineStore, mailer: Mailer, clock: Callable[[], datetime] = utc_now
+        self,
+        orders: OrderStore,
+        lines: LineStore,
+        mailer: Mailer,
+        carrier: Carrier,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self._orders, self._lines, self._mailer, self._clock = orders, lines, mailer, clock
+        self._orders, self._lines, self._mailer, self._carrier, self._clock = orders, lines, mailer, carrier, clock
 
     def activate(self, order_id: str) -> str:
         """Returns the order's status afterwards. Safe to run for the same order any number of
-        times, at once: the order moves paid -> activated and the line's bundles change in one
-        transaction, guarded by the order's status and the line's version."""
+        times, at once. The carrier adds the bundle first, keyed by the order id (so repeats add
+        it once); only once it confirms does the order move paid -> activated and the line's
+        bundles change, in one transaction guarded by the order's status and the line's version.
+        CarrierUnavailable propagates: the order stays `paid` and SQS delivers it again. A
+        refusal moves the order to `review` with the carrier's reason and credits nothing."""
         for _ in range(RETRIES):
             order = self._orders.get(order_id)
             if order is None:
@@ -55,6 +64,19 @@ class Activation:
                     return REVIEW
             except StaleWrite:
                 continue  # the order moved meanwhile (refunded, or activated by a duplicate)
+            plan = order.plan
+            try:
+                self._carrier.add_bundle(
+                    BundleProvision(order.order_id, order.iccid, plan.region, plan.data_mb, plan.validity_days)
+                )
+            except CarrierRefused as refused:
+                try:
+                    self._orders.move(
+                        order, REVIEW, review_reason=f"the carrier refused ({refused.code}): {refused.reason}"
+                    )
+                except StaleWrite:
+                    continue
+                return REVIEW
             renewed = next(b for b in bundles if b.region == order.plan.region)
             changes = {
                 "activated_at": now,
