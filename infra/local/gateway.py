@@ -207,19 +207,10 @@ class LocalHttpApi:
             target = target / "index.html"
         if not target.is_file():
             return _json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})
-        content_type = _CONTENT_TYPES.get(target.suffix, "application/octet-stream")
+        from infra.site import CONTENT_TYPES  # the same types the deployed site is uploaded with
+
+        content_type = CONTENT_TYPES.get(target.suffix, "application/octet-stream")
         return HTTPStatus.OK, [("Content-Type", content_type), ("Cache-Control", "no-cache")], target.read_bytes()
-
-
-_CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".json": "application/json",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
-}
 
 
 def _merged_headers(request: BaseHTTPRequestHandler) -> dict[str, str]:

@@ -326,6 +326,11 @@ def _connection() -> Connection:
     return Connection(region=_region())
 
 
+def condition_failed(error: Exception) -> bool:
+    """A conditional write (not a transaction) was refused by its condition."""
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
 def _cancelled_by_condition(error: TransactWriteError, position: int) -> bool:
     reasons = error.cancellation_reasons or []
     reason = reasons[position] if len(reasons) > position else None

@@ -9,7 +9,7 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
-from renewal.adapters.dynamodb import UTCInstantAttribute, _region, _table
+from renewal.adapters.dynamodb import UTCInstantAttribute, _region, _table, condition_failed
 from renewal.usecases.reconciliation import Issue
 
 
@@ -47,7 +47,7 @@ class DynamoIssueLog:
             )
             return True
         except UpdateError as error:
-            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not condition_failed(error):
                 raise
         IssueModel(issue_id=issue.issue_id).update(actions=common)  # seen again
         return False

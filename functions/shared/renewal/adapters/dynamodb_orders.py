@@ -21,6 +21,7 @@ from renewal.adapters.dynamodb import (
     _connection,
     _region,
     _table,
+    condition_failed,
     line_bundles_update,
 )
 from renewal.domain.errors import InvalidInput
@@ -244,7 +245,7 @@ class DynamoOrderStore:
                 condition=OrderModel.status == order.status,
             )
         except UpdateError as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 raise StaleWrite(order.order_id) from error
             raise
         return replace(order, status=to, **changes)
@@ -302,7 +303,7 @@ class DynamoOrderStore:
                 & (OrderModel.mail_claimed_at.does_not_exist() | (OrderModel.mail_claimed_at < now - MAIL_CLAIM_LEASE)),
             )
         except UpdateError as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -314,7 +315,7 @@ class DynamoOrderStore:
                 condition=(OrderModel.mail_claimed_at == claimed_at) & (OrderModel.mail_sent == False),  # noqa: E712  (a DynamoDB condition, not Python)
             )
         except UpdateError as error:
-            if not _condition_failed(error):
+            if not condition_failed(error):
                 raise  # someone else's claim by now: leave it
 
     def by_receipt(self, receipt_no: str) -> Order | None:
@@ -368,7 +369,7 @@ class DynamoEventLog:
                 expires=int((now + timedelta(days=30)).timestamp()),
             ).save(condition=PaymentEventModel.event_id.does_not_exist())
         except PutError as error:
-            if not _condition_failed(error):
+            if not condition_failed(error):
                 raise  # already recorded by a concurrent delivery: fine
 
 
@@ -382,8 +383,3 @@ def _decode_cursor(cursor: str, account_id: str) -> dict[str, Any]:
     except (ValueError, KeyError, TypeError) as error:
         raise InvalidInput("cursor is not one this API handed out", code="invalid_cursor") from error
     return dict(key)
-
-
-def _condition_failed(error: Exception) -> bool:
-    cause = getattr(error, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"

@@ -22,6 +22,7 @@ from renewal.adapters.dynamodb import (
     _connection,
     _region,
     _table,
+    condition_failed,
     line_bundles_update,
 )
 from renewal.domain.lines import Bundle
@@ -57,10 +58,6 @@ class UsageRecordModel(Model):
     data_mb = NumberAttribute()
     used_at = UTCInstantAttribute()
     expires = NumberAttribute()  # TTL
-
-
-def _condition_failed(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 class DynamoReminderIndex:
@@ -111,7 +108,7 @@ class DynamoReminderIndex:
         try:
             LineModel(iccid=line.iccid).update(actions=actions, condition=LineModel.remind_at == line.remind_at)
         except UpdateError as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -133,7 +130,7 @@ class DynamoReminderLog:
                 ),
             )
         except UpdateError as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -152,7 +149,7 @@ class DynamoReminderLog:
                 condition=(ReminderLogModel.claimed_at == claimed_at) & ReminderLogModel.sent_at.does_not_exist(),
             )
         except UpdateError as error:
-            if not _condition_failed(error):
+            if not condition_failed(error):
                 raise  # someone else's claim by now: leave it
 
     def mark_sent(self, reminder_id: str, now: datetime) -> None:
