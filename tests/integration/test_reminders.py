@@ -108,7 +108,7 @@ def test_expiry_reminders_exactly_once_localized_and_muted(outputs: dict[str, st
         thread.join()
     remind(outputs, at)
     assert subjects(outputs, daily["email"]) == ["Your eSIM plan has expired"]
-    assert subjects(outputs, weekly_zh["email"]) == ["您的欧洲套餐将在1 天后到期"]
+    assert subjects(outputs, weekly_zh["email"]) == ["您的欧洲套餐将在3 小时后到期"]
     assert subjects(outputs, monthly["email"]) == []
     assert subjects(outputs, muted["email"]) == []
 
@@ -123,7 +123,7 @@ def test_expiry_reminders_exactly_once_localized_and_muted(outputs: dict[str, st
     remind(outputs, monthly["expires_at"] + timedelta(minutes=1))
     remind(outputs, monthly["expires_at"] + timedelta(minutes=1))
     assert subjects(outputs, daily["email"]) == ["Your eSIM plan has expired"]
-    assert subjects(outputs, weekly_zh["email"]) == ["您的欧洲套餐将在1 天后到期", "您的 eSIM 套餐已到期"]
+    assert subjects(outputs, weekly_zh["email"]) == ["您的欧洲套餐将在3 小时后到期", "您的 eSIM 套餐已到期"]
     assert subjects(outputs, monthly["email"]) == ["Your Europe plan ends in 7 days", "Your eSIM plan has expired"]
     assert subjects(outputs, muted["email"]) == []
 

@@ -131,7 +131,7 @@ def test_exactly_the_right_mails_once_even_when_the_run_repeats() -> None:
     assert sorted(world.mails()) == [
         ("c1@example.com", "Your Europe plan ends in 7 days"),
         ("c2@example.com", "Your Europe plan ends in 1 day"),
-        ("c3@example.com", "Your Europe plan ends in 1 day"),
+        ("c3@example.com", "Your Europe plan ends in 3 hours"),
         ("c4@example.com", "Your eSIM plan has expired"),
     ]
     assert report["items_read"] == 4  # the index held exactly the due lines

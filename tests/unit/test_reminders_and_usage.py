@@ -201,3 +201,20 @@ def test_usage_in_an_uncovered_country_or_after_expiry_draws_nothing() -> None:
     bundles = (bundle("EU", 100, 5 * DAY),)
     assert draw_usage(bundles, {"EU": EU}, "JP", 10, NOW).uncovered_mb == 10
     assert draw_usage(bundles, {"EU": EU}, "FR", 10, NOW + 6 * DAY).bundles == bundles
+
+
+def test_the_mail_says_what_is_left_as_of_the_run_not_the_threshold() -> None:
+    from renewal.domain.mail import ReminderFacts, reminder_mail
+
+    def subject(left: timedelta, locale: str = "en") -> str:
+        facts = ReminderFacts(
+            "expires_in_7d", "a@example.com", locale, "UTC", ICCID, "EU", 10, NOW + left, "https://r", NOW
+        )
+        return reminder_mail(facts).subject
+
+    assert subject(7 * DAY - timedelta(minutes=1)) == "Your Europe plan ends in 7 days"
+    assert subject(5 * DAY + timedelta(hours=23)) == "Your Europe plan ends in 6 days"  # found late by a daily run
+    assert subject(DAY) == "Your Europe plan ends in 1 day"
+    assert subject(timedelta(hours=3)) == "Your Europe plan ends in 3 hours"
+    assert subject(timedelta(minutes=10)) == "Your Europe plan ends in 1 hour"
+    assert subject(timedelta(hours=3), "zh-CN") == "您的欧洲套餐将在3 小时后到期"

@@ -4,8 +4,9 @@ an HTML part, and times in the account's own time zone."""
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -149,6 +150,15 @@ class ReminderFacts:
     remaining_mb: int
     expires_at: datetime
     renew_url: str
+    as_of: datetime  # the run's time: "ends in ..." counts from it
+
+
+def _time_left(left: timedelta, texts: dict[str, Any]) -> str:
+    """What is left, as a person would say it: whole days from a day on, else whole hours (a run
+    on the daily schedule can find a "7 days" threshold with 6 days 20 hours to go)."""
+    if left >= timedelta(days=1):
+        return str(texts["days"](int((left + timedelta(hours=12)) // timedelta(days=1))))
+    return str(texts["hours"](max(1, math.ceil(left / timedelta(hours=1)))))
 
 
 def reminder_mail(facts: ReminderFacts) -> Mail:
@@ -170,9 +180,7 @@ def reminder_mail(facts: ReminderFacts) -> Mail:
         values["percent"] = facts.kind.removeprefix("data_used_")
     elif facts.kind.startswith("expires_in_"):
         section = "expiring"
-        amount = facts.kind.removeprefix("expires_in_")
-        count = int(amount[:-1])
-        values["left"] = texts["days"](count) if amount.endswith("d") else texts["hours"](count)
+        values["left"] = _time_left(facts.expires_at - facts.as_of, texts)
     else:
         raise ValueError(f"no mail for reminder kind {facts.kind!r}")
     lines = [line.format(**values) for line in texts[f"{section}_lines"]]

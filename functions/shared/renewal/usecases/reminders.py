@@ -167,4 +167,5 @@ class ReminderSender:
             remaining_mb=remaining,
             expires_at=expires_at,
             renew_url=renew_url,
+            as_of=message.as_of,
         )
