@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 TOOLS := .venv-tools
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt functions/shared/requirements.txt requirements.lock | sha1sum | cut -c1-12)
 
-.PHONY: help run remind reconcile redrive test chromium unit lint format validate openapi openapi-check lock clean stop-hint bootstrap
+.PHONY: help run remind reconcile redrive test bench chromium unit lint format validate openapi openapi-check lock clean stop-hint bootstrap
 
 help:
 	@echo "make run        start the whole pipeline locally (installs what it needs)"
@@ -16,6 +16,7 @@ help:
 	@echo "make remind     run the expiry reminders once on the running stack (NOW=<ISO 8601> as of then)"
 	@echo "make test       lint-free unit, integration and end-to-end tests (starts its own stack)"
 	@echo "make unit       only the fast domain tests"
+	@echo "make bench      cold start, latency, throughput, cost, reminder scaling, package size -> BENCHMARKS.md"
 	@echo "make lint       ruff, mypy, OpenAPI drift check"
 	@echo "make validate   cfn-lint and sam validate --lint on template.yaml (own venv)"
 	@echo "make openapi    regenerate openapi.json from the code"
@@ -40,6 +41,10 @@ redrive: $(STAMP)
 
 test: $(STAMP) chromium
 	$(PY) -m pytest
+
+# Starts its own stack on free ports; the SAM CLI (.venv-tools) builds the packages it sizes.
+bench: $(STAMP) $(TOOLS)/.installed
+	$(PY) -m infra.bench $(ARGS)
 
 # Debian's Chromium for the browser tests (tests/browser); quick when already installed.
 chromium:

@@ -52,38 +52,67 @@ def create_lines_table(dynamodb_url: str, aws_url: str) -> str:
     return str(created["LinesTable"].ref)
 
 
-def seed(accounts: int, due_share: float, now: datetime, workers: int = 8) -> int:
+def seed(accounts: int, due_share: float, now: datetime, workers: int = 16) -> int:
     """Writes the lines; returns how many are due at `now`."""
-    from renewal.adapters.dynamodb import BundleAttribute, LineModel, reminder_index_key
+    from renewal.adapters.dynamodb import BundleAttribute, LineModel, reminder_index_key, reminder_shard
     from renewal.domain.lines import Bundle
 
     due_every = round(1 / due_share) if due_share > 0 else 0
 
-    def line(n: int) -> LineModel:
+    variants: dict[tuple[bool, int], dict[str, Any]] = {}
+
+    def template(due: bool, days: int) -> dict[str, Any]:
+        """One line of each kind, made and serialized by the real model; lines differ only in
+        their keys, so each item is a copy of its kind's with those changed (cheap enough that
+        DynamoDB Local, not this process, sets the pace)."""
+        if (due, days) not in variants:
+            # Due: 6 days left of a monthly bought 24 days ago (its 7-day reminder fell due yesterday).
+            # Not due: 10 to 40 days left of a plan bought today.
+            expires = now + timedelta(days=days)
+            bought = now - timedelta(days=24) if due else now - timedelta(minutes=5)
+            bundle = Bundle("EU", 1000, expires, bought, 1000, topped_up_at=bought, plan_id="eu-monthly-20gb")
+            shard, remind_at = reminder_index_key(_iccid(0), (bundle,), None, bought)
+            model = LineModel(
+                iccid="-",
+                pin_hash="-",
+                account_id="-",
+                bundles=[BundleAttribute.from_bundle(bundle)],
+                remind_shard=shard,
+                remind_at=remind_at,
+            )
+            variants[(due, days)] = model.serialize()
+        return variants[(due, days)]
+
+    def line(n: int) -> dict[str, Any]:
         due = due_every > 0 and n % due_every == 0
-        # Due: 6 days left of a monthly bought 24 days ago (its 7-day reminder fell due yesterday).
-        # Not due: 10 to 40 days left of a plan bought today.
-        expires = now + (timedelta(days=6) if due else timedelta(days=10 + n % 30))
-        bought = now - timedelta(days=24) if due else now - timedelta(minutes=5)
-        bundle = Bundle("EU", 1000, expires, bought, 1000, topped_up_at=bought, plan_id="eu-monthly-20gb")
-        shard, remind_at = reminder_index_key(_iccid(n), (bundle,), None, bought)
-        return LineModel(
-            iccid=_iccid(n),
-            pin_hash="-",
-            account_id=f"scale-{n}",
-            bundles=[BundleAttribute.from_bundle(bundle)],
-            remind_shard=shard,
-            remind_at=remind_at,
-        )
+        iccid = _iccid(n)
+        item = {**template(due, 6 if due else 10 + n % 30), "iccid": {"S": iccid}, "account_id": {"S": f"scale-{n}"}}
+        if "remind_shard" in item:
+            item["remind_shard"] = {"S": reminder_shard(iccid)}
+        return item
+
+    # Items made by the real model (serialize), written with plain BatchWriteItem calls: the
+    # same items as `LineModel.batch_write()` writes, at about twice the speed on DynamoDB Local.
+    table = LineModel.Meta.table_name
+    clients = [_dynamodb_client() for _ in range(workers)]
 
     def write(start: int) -> None:
-        with LineModel.batch_write() as batch:
-            for n in range(start, min(start + 1000, accounts)):
-                batch.save(line(n))
+        client = clients[(start // 1000) % workers]
+        for first in range(start, min(start + 1000, accounts), 25):
+            items = [line(n) for n in range(first, min(first + 25, accounts))]
+            request: dict[str, Any] = {table: [{"PutRequest": {"Item": item}} for item in items]}
+            while request:
+                request = client.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(write, range(0, accounts, 1000)))
     return sum(1 for n in range(accounts) if due_every and n % due_every == 0)
+
+
+def _dynamodb_client() -> Any:
+    import boto3
+
+    return boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"], **CREDENTIALS)
 
 
 def naive_scan() -> dict[str, float]:
@@ -144,7 +173,8 @@ def measure(dynamodb_url: str, aws_url: str | None, accounts: int, due_share: fl
             "queue": "sqs (moto)" if aws_url else "counting (in memory)",
         }
         if scan:
-            result["naive_scan"] = naive_scan()
+            started = time.perf_counter()
+            result["naive_scan"] = {**naive_scan(), "seconds": round(time.perf_counter() - started, 3)}
         return result
     finally:
         boto3.client("dynamodb", endpoint_url=dynamodb_url, **CREDENTIALS).delete_table(TableName=table)

@@ -131,6 +131,9 @@ class FunctionPool:
                 "PYTHONDONTWRITEBYTECODE": "1",
             }
         )
+        # `make bench` only: the worker logs its invocations and AWS calls there (lambda_worker.py).
+        if os.environ.get("RENEWAL_BENCH_CALL_LOG"):
+            env["RENEWAL_BENCH_CALL_LOG"] = os.environ["RENEWAL_BENCH_CALL_LOG"]
         config.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(config.log_path, "ab")  # noqa: SIM115  (owned by the child from here on)
         request_read, request_write = os.pipe()

@@ -1,0 +1,274 @@
+"""Point 1, cold start: a fresh Python process that imports each function's handler module as
+Lambda's init does (its CodeUri, then the layer, on sys.path; the template's environment; AWS
+endpoints pointed at a closed port, so nothing reaches a network), beside the floor: a process
+that only imports boto3 and makes one client. Runs are interleaved (floor, every function,
+again) so drift on a shared machine hits all alike; medians of `runs`.
+
+Optionally (`deployed=True`) the same again "as deployed": `sam build` ships the layer without
+.pyc files and Lambda's /opt is read-only, so every cold start compiles the layer's Python from
+source. Simulated with the layer's dependencies installed `--no-compile` into a cache folder and
+the project's code copied without __pycache__."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.bench.stats import median, ratio
+
+ROOT = Path(__file__).resolve().parents[2]
+CLOSED = "http://127.0.0.1:9"  # nothing listens there: init must not need the network
+
+FLOOR_CODE = "import boto3\nboto3.client('dynamodb')\n"
+HANDLER_CODE = """import importlib, json, os, sys, time
+started = time.perf_counter()
+module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
+getattr(importlib.import_module(module_name), function_name)
+print(json.dumps({"init_ms": (time.perf_counter() - started) * 1000}))
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # the function's logical id, or "floor"
+    code: str
+    path: list[Path]
+    environment: dict[str, str]
+    cwd: Path
+
+
+def _base_environment() -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", tempfile.gettempdir()),
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL": CLOSED,
+        "AWS_ENDPOINT_URL_DYNAMODB": CLOSED,
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def targets(code_root: Path = ROOT, layer_extra: list[Path] | None = None) -> list[Target]:
+    from infra.local.template import LocalStack, load_template
+
+    stack = LocalStack(load_template(ROOT / "template.yaml"), "bench", "us-east-1", {}, lenient=True)
+    found = [Target("floor", FLOOR_CODE, [], _base_environment(), Path(tempfile.gettempdir()))]
+    for spec in stack.functions():
+        code_dir = code_root / Path(spec.code_dir).relative_to(ROOT)
+        layers = [code_root / Path(p).relative_to(ROOT) for p in spec.layer_dirs]
+        environment = {
+            **_base_environment(),
+            **spec.environment,
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
+            "_HANDLER": spec.handler,
+            "LAMBDA_TASK_ROOT": str(code_dir),
+        }
+        found.append(
+            Target(spec.logical_id, HANDLER_CODE, [code_dir, *layers, *(layer_extra or [])], environment, code_dir)
+        )
+    return found
+
+
+def _spawn_measured(argv: list[str], cwd: Path, environment: dict[str, str]) -> tuple[float, int, bytes, bytes, int]:
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(argv, cwd=cwd, env=environment, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = (time.perf_counter() - started) * 1000
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return wall, usage.ru_maxrss, out.read(), err.read(), process.returncode
+
+
+def measure_target(target: Target) -> dict[str, Any]:
+    environment = dict(target.environment)
+    if target.path:
+        environment["PYTHONPATH"] = os.pathsep.join(str(p) for p in target.path)
+    wall, maxrss_kb, out, err, code = _spawn_measured([sys.executable, "-c", target.code], target.cwd, environment)
+    if code != 0:
+        raise RuntimeError(f"{target.name} failed to start: {err.decode(errors='replace')[-2000:]}")
+    result: dict[str, Any] = {"wall_ms": wall, "maxrss_mb": maxrss_kb / 1024}
+    if out.strip():
+        result.update(json.loads(out.decode().strip().splitlines()[-1]))
+    return result
+
+
+def import_profile(target: Target, top: int = 6) -> list[dict[str, Any]]:
+    """Where one cold start's time goes (python -X importtime): each module's own time (its body,
+    without the modules it imports), summed per top-level package, heaviest first."""
+    environment = dict(target.environment)
+    if target.path:
+        environment["PYTHONPATH"] = os.pathsep.join(str(p) for p in target.path)
+    _, _, _, err, _ = _spawn_measured([sys.executable, "-X", "importtime", "-c", target.code], target.cwd, environment)
+    totals: dict[str, float] = {}
+    for line in err.decode(errors="replace").splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+\d+ \| *(\S+)", line)
+        if match:
+            package = match.group(2).split(".")[0]
+            totals[package] = totals.get(package, 0.0) + int(match.group(1)) / 1000
+    heaviest = sorted(totals.items(), key=lambda kv: -kv[1])[:top]
+    return [{"module": name, "ms": ms} for name, ms in heaviest]
+
+
+def code_copy(cache: Path) -> Path:
+    """functions/ and template.yaml without __pycache__: our code as `sam build` ships it (no .pyc,
+    and Lambda's /opt and /var/task are read-only), so every cold start compiles it, whether or
+    not the tests left bytecode in the work tree."""
+    code_root = cache / "code"
+    if code_root.exists():
+        shutil.rmtree(code_root)
+    shutil.copytree(ROOT / "functions", code_root / "functions", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "template.yaml", code_root / "template.yaml")
+    return code_root
+
+
+def deployed_copy(cache: Path) -> tuple[Path, Path]:
+    """The project's code without bytecode, and the layer's dependencies installed without it
+    (what `sam build` ships), for the "as deployed" column."""
+    code_root = code_copy(cache)
+    requirements = (ROOT / "functions" / "shared" / "requirements.txt").read_text()
+    layer = cache / "layer-deps"
+    stamp = layer / ".requirements"
+    if not stamp.exists() or stamp.read_text() != requirements:
+        if layer.exists():
+            shutil.rmtree(layer)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "--no-compile",
+                "--target",
+                str(layer),
+                "-r",
+                str(ROOT / "functions" / "shared" / "requirements.txt"),
+                "-c",
+                str(ROOT / "requirements.lock"),
+            ],
+            check=True,
+        )
+        stamp.write_text(requirements)
+    return code_root, layer
+
+
+EXPERIMENTS = (
+    ("as committed", ()),
+    ("Tracer(auto_patch=False) in every handler", (("functions/*/app.py", "Tracer()", "Tracer(auto_patch=False)"),)),
+    (
+        "... and the resolver without enable_validation",
+        (
+            ("functions/*/app.py", "Tracer()", "Tracer(auto_patch=False)"),
+            (
+                "functions/shared/renewal/http/api.py",
+                "APIGatewayHttpResolver(enable_validation=True)",
+                "APIGatewayHttpResolver()",
+            ),
+        ),
+    ),
+)
+
+
+def experiments(
+    cache: Path,
+    runs: int = 5,
+    functions: tuple[str, ...] = ("WebhookFunction",),
+    log: Any = print,
+) -> list[dict[str, Any]]:
+    """What-ifs, never applied to the code: the same cold start with a change made in a scratch
+    copy of functions/ (what limits the goal, measured)."""
+    rows = []
+    for label, edits in EXPERIMENTS:
+        root = cache / "experiment"
+        if root.exists():
+            shutil.rmtree(root)
+        shutil.copytree(ROOT / "functions", root / "functions", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy(ROOT / "template.yaml", root / "template.yaml")
+        for pattern, old, new in edits:
+            for path in root.glob(pattern):
+                path.write_text(path.read_text().replace(old, new))
+        chosen = [t for t in targets(root) if t.name in ("floor", *functions)]
+        samples: dict[str, list[float]] = {t.name: [] for t in chosen}
+        for _ in range(runs):
+            for target in chosen:
+                samples[target.name].append(measure_target(target)["wall_ms"])
+        floor = median(samples["floor"])
+        log(f"  cold start experiment: {label}")
+        rows.append(
+            {
+                "change": label,
+                "floor_ms": floor,
+                **{f"{name}_ms": median(samples[name]) for name in functions},
+                **{f"{name}_ratio": ratio(median(samples[name]), floor) for name in functions},
+            }
+        )
+    return rows
+
+
+def measure(
+    runs: int = 7, deployed_runs: int = 0, cache: Path | None = None, log: Any = print, experiment: bool = True
+) -> dict[str, Any]:
+    cache = cache or ROOT / ".local" / "bench-cold"
+    local = targets(code_copy(cache))
+    samples: dict[str, list[dict[str, Any]]] = {t.name: [] for t in local}
+    for round_no in range(runs):
+        for target in local:
+            samples[target.name].append(measure_target(target))
+        log(f"  cold start: round {round_no + 1}/{runs}")
+    deployed: dict[str, list[dict[str, Any]]] = {}
+    if deployed_runs:
+        code_root, layer = deployed_copy(cache)
+        as_deployed = targets(code_root, [layer])
+        deployed = {t.name: [] for t in as_deployed}
+        for round_no in range(deployed_runs):
+            for target in as_deployed:
+                deployed[target.name].append(measure_target(target))
+            log(f"  cold start as deployed: round {round_no + 1}/{deployed_runs}")
+    floor_ms = median([s["wall_ms"] for s in samples["floor"]])
+    floor_deployed = median([s["wall_ms"] for s in deployed["floor"]]) if deployed else None
+    rows = []
+    for target in local:
+        wall = median([s["wall_ms"] for s in samples[target.name]])
+        row: dict[str, Any] = {
+            "function": target.name,
+            "median_ms": wall,
+            "min_ms": min(s["wall_ms"] for s in samples[target.name]),
+            "init_ms": median([s["init_ms"] for s in samples[target.name]]) if target.name != "floor" else None,
+            "peak_mb": median([s["maxrss_mb"] for s in samples[target.name]]),
+            "ratio": ratio(wall, floor_ms),
+            "runs": runs,
+        }
+        if target.name != "floor":
+            row["heaviest_imports"] = import_profile(target)
+        if deployed and floor_deployed:
+            row["deployed_median_ms"] = median([s["wall_ms"] for s in deployed[target.name]])
+            row["deployed_ratio"] = ratio(row["deployed_median_ms"], floor_deployed)
+        rows.append(row)
+    trials = experiments(cache, runs=3, log=log) if experiment else []
+    return {
+        "experiments": trials,
+        "floor_ms": floor_ms,
+        "floor": "a fresh process: import boto3; boto3.client('dynamodb')",
+        "goal_ratio": 1.25,
+        "functions": rows,
+        "deployed_runs": deployed_runs,
+    }
