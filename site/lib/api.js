@@ -47,7 +47,9 @@ export function apiClient(config, session, onUnauthorized = () => {}) {
       const code = detail?.code || (response.status === 401 ? 'unauthorized' : `http_${response.status}`);
       const error = new ApiError(response.status, code, detail?.message || data?.message || text,
         response.headers.get('Retry-After'));
-      if (response.status === 401) onUnauthorized(error);
+      // Only a token that was refused ends the session: a request sent after signing out (a
+      // page still loading) has none, and must not pull the person back to the log-in form.
+      if (response.status === 401 && token) onUnauthorized(error);
       throw error;
     }
     return data;
