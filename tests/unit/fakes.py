@@ -19,6 +19,7 @@ class FakeLines:
         self.lines: dict[str, LineRecord] = {}
         self.pool: set[str] = set()
         self.changed: dict[str, datetime] = {}  # iccid -> when its bundles last changed
+        self.reads: list[str] = []  # the iccid of every get, in order (to count reads)
 
     def add(self, record: LineRecord, *, in_pool: bool = False) -> None:
         self.lines[record.iccid] = record
@@ -26,6 +27,7 @@ class FakeLines:
             self.pool.add(record.iccid)
 
     def get(self, iccid: str) -> LineRecord | None:
+        self.reads.append(iccid)
         return self.lines.get(iccid)
 
     def pool_candidates(self, limit: int) -> list[str]:
@@ -54,8 +56,13 @@ class FakeAccounts:
     def __init__(self, lines: FakeLines) -> None:
         self.accounts: dict[str, AccountRecord] = {}
         self.lines = lines
+        self.reads: list[tuple[str, bool]] = []  # (account id, consistent) of every get
+        self.lagging: set[str] = set()  # accounts an eventually consistent read does not see yet
 
-    def get(self, account_id: str) -> AccountRecord | None:
+    def get(self, account_id: str, *, consistent: bool = True) -> AccountRecord | None:
+        self.reads.append((account_id, consistent))
+        if not consistent and account_id in self.lagging:
+            return None
         return self.accounts.get(account_id)
 
     def create_with_pool_line(self, account: Account) -> None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from renewal.adapters.stripe_payments import paid_session
 from renewal.domain.lines import Bundle
 from renewal.domain.mail import Mail
 from renewal.domain.orders import MAIL_CLAIM_LEASE, Order, PaidSession, require_move
@@ -19,11 +20,19 @@ class FakeOrders:
         self.orders: dict[str, Order] = {}
         self.lines = lines
         self.mail_claims: dict[str, datetime] = {}
+        self.calls: list[str] = []  # the name of every read or write, in order (to count them)
+        self.fail_create = False
 
     def create(self, order: Order) -> None:
+        self.calls.append("create")
+        if self.fail_create:
+            raise ConnectionError("the orders table is unreachable")
+        if order.order_id in self.orders:
+            raise StaleWrite(order.order_id)  # as DynamoDB's does_not_exist condition
         self.orders[order.order_id] = order
 
     def get(self, order_id: str) -> Order | None:
+        self.calls.append("get")
         return self.orders.get(order_id)
 
     def by_payment_intent(self, payment_intent: str) -> Order | None:
@@ -36,6 +45,7 @@ class FakeOrders:
         return mine[:limit], None
 
     def move(self, order: Order, to: str, **changes: Any) -> Order:
+        self.calls.append("move")
         if self.orders[order.order_id].status != order.status:
             raise StaleWrite(order.order_id)
         if to != order.status:
@@ -47,11 +57,22 @@ class FakeOrders:
     def _write_line(self, line: LineRecord, bundles: tuple[Bundle, ...]) -> None:
         self.lines.write_bundles(line, bundles)
 
-    def activate(self, order: Order, line: LineRecord, bundles: tuple[Bundle, ...], changes: dict[str, Any]) -> None:
+    def activate(
+        self,
+        order: Order,
+        line: LineRecord,
+        bundles: tuple[Bundle, ...],
+        changes: dict[str, Any],
+        *,
+        mail_claimed_at: datetime | None = None,
+    ) -> None:
+        self.calls.append("activate")
         if self.orders[order.order_id].status != order.status:
             raise StaleWrite(order.order_id)
         self._write_line(line, bundles)
         self.orders[order.order_id] = replace(self.orders[order.order_id], status="activated", **changes)
+        if mail_claimed_at is not None:
+            self.mail_claims[order.order_id] = mail_claimed_at
 
     def refund(
         self,
@@ -80,6 +101,7 @@ class FakeOrders:
         ]
 
     def claim_mail(self, order_id: str, now: datetime) -> bool:
+        self.calls.append("claim_mail")
         held = self.mail_claims.get(order_id)
         if self.orders[order_id].mail_sent or (held is not None and held > now - MAIL_CLAIM_LEASE):
             return False
@@ -87,10 +109,12 @@ class FakeOrders:
         return True
 
     def release_mail(self, order_id: str, claimed_at: datetime) -> None:
+        self.calls.append("release_mail")
         if self.mail_claims.get(order_id) == claimed_at and not self.orders[order_id].mail_sent:
             del self.mail_claims[order_id]
 
     def mail_sent(self, order_id: str) -> None:
+        self.calls.append("mail_sent")
         self.orders[order_id] = replace(self.orders[order_id], mail_sent=True)
 
 
@@ -102,6 +126,7 @@ class FakePayments:
         self.sessions: dict[str, PaidSession] = {}
         self.refunds: dict[str, list[Refund]] = {}
         self.created: list[dict[str, Any]] = []
+        self.session_reads: list[str] = []  # every session read from "Stripe" (not from an event)
         self.fail = False
         self._verify = verify
 
@@ -126,9 +151,13 @@ class FakePayments:
         return session_id, f"https://pay.example/{session_id}"
 
     def session(self, session_id: str) -> PaidSession:
+        self.session_reads.append(session_id)
         if self.fail:
             raise PaymentProviderError("stripe is down")
         return self.sessions[session_id]
+
+    def session_of_event(self, obj: dict[str, Any]) -> PaidSession:
+        return paid_session(obj)  # the real adapter's conversion: it is pure
 
     def completed_sessions(self, since: datetime) -> list[PaidSession]:
         if self.fail:

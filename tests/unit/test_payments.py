@@ -18,7 +18,7 @@ import stripe
 from renewal.adapters.stripe_payments import StripePayments
 from renewal.domain.errors import Conflict, InvalidInput
 from renewal.domain.lines import Bundle
-from renewal.domain.orders import TRANSITIONS, apply_refund, can_move, require_move
+from renewal.domain.orders import TRANSITIONS, Order, PlanSnapshot, apply_refund, can_move, require_move
 from renewal.domain.pins import hash_pin
 from renewal.domain.plans import plan_from_dict
 from renewal.http.once import call_once, idempotency_config
@@ -68,8 +68,9 @@ class World:
         self.carrier = FakeCarrier(clock)
         methods = CheckoutSettings.parse_methods("CNY=alipay,wechat_pay;EUR=paypal")
         settings = CheckoutSettings("https://ok/{CHECKOUT_SESSION_ID}", "https://no", timedelta(minutes=30), methods)
-        accounts = AccountService(FakeAccounts(self.lines), self.lines, clock)
-        self.checkout = CheckoutService(Catalog(), accounts, self.orders, self.payments, settings, clock)
+        self.accounts = FakeAccounts(self.lines)
+        self.accounts_service = AccountService(self.accounts, self.lines, clock)
+        self.checkout = CheckoutService(Catalog(), self.accounts_service, self.orders, self.payments, settings, clock)
         self.fulfilment = Fulfilment(self.orders, self.lines, self.payments, self.queue, self.events, clock)
         self.activation = Activation(self.orders, self.lines, self.mailer, self.carrier, clock)
 
@@ -118,6 +119,73 @@ def test_checkout_prices_from_the_catalog_and_offers_the_currencys_methods(world
     assert created["methods"] == ["card", "alipay", "wechat_pay"]
     assert created["expires_at"] - T0 >= timedelta(minutes=30)
     assert started["expires_at"].endswith("Z")
+
+
+def test_checkout_reads_only_the_account_eventually_consistent_and_writes_the_order_once(world: World) -> None:
+    world.checkout.start(ALICE, PLAN.plan_id, "EUR")  # the first sight creates the account
+    world.accounts.reads.clear()
+    world.lines.reads.clear()
+    world.orders.calls.clear()
+    started = world.checkout.start(ALICE, PLAN.plan_id, "EUR")
+    assert world.accounts.reads == [("alice", False)] and world.lines.reads == []
+    assert world.orders.calls == ["create"]
+    order = world.orders.orders[started["order_id"]]
+    assert (order.session_id, order.iccid, order.email) == (started["session_id"], ICCID, "alice@example.com")
+    (_, created) = world.payments.created
+    assert created["order_id"] == started["order_id"]  # the session names the order it was made for
+
+
+def test_a_failed_session_writes_nothing_and_is_a_502(world: World) -> None:
+    world.checkout.start(ALICE, PLAN.plan_id, "EUR")
+    before = dict(world.orders.orders)
+    world.orders.calls.clear()
+    world.payments.fail = True
+    with pytest.raises(PaymentProviderUnavailable) as failed:
+        world.checkout.start(ALICE, PLAN.plan_id, "EUR")
+    assert failed.value.status == 502 and world.orders.orders == before and world.orders.calls == []
+
+
+def test_a_failed_order_write_after_the_session_leaves_no_order_and_gives_no_url(world: World) -> None:
+    """The session exists at Stripe, but its URL never reached the client: nothing can be paid,
+    and it expires unpaid. A retry starts afresh with its own order and session."""
+    world.orders.fail_create = True
+    with pytest.raises(ConnectionError):
+        world.checkout.start(ALICE, PLAN.plan_id, "EUR")
+    assert world.orders.orders == {} and len(world.payments.created) == 1
+    world.orders.fail_create = False
+    started = world.checkout.start(ALICE, PLAN.plan_id, "EUR")
+    assert list(world.orders.orders) == [started["order_id"]]
+    assert started["order_id"] != world.payments.created[0]["order_id"]
+
+
+def test_checkout_right_after_sign_up_finds_the_account_an_eventual_read_missed(world: World) -> None:
+    world.accounts_service.view(ALICE)  # GET /account made it a moment ago
+    world.accounts.lagging.add("alice")  # not yet visible to an eventually consistent read
+    world.lines.pool.clear()  # creating it again would fail: no line is free
+    started = world.checkout.start(ALICE, PLAN.plan_id, "EUR")
+    assert world.accounts.reads == [("alice", True), ("alice", False), ("alice", True)]
+    assert world.orders.orders[started["order_id"]].iccid == ICCID
+
+
+def test_concurrent_first_checkouts_make_one_account_with_one_line(world: World) -> None:
+    """Another request creates the account between our (missed) reads and our create."""
+    world.lines.add(LineRecord("8985200000000000021", hash_pin("2"), None), in_pool=True)
+    real_get = world.accounts.get
+    raced: list[bool] = []
+
+    def get_then_another_request_creates(account_id: str, *, consistent: bool = True) -> Any:
+        found = real_get(account_id, consistent=consistent)
+        if consistent and not raced:
+            raced.append(True)
+            world.accounts_service.view(ALICE)  # the concurrent first sight wins
+        return found
+
+    world.accounts.get = get_then_another_request_creates  # type: ignore[method-assign]
+    started = world.checkout.start(ALICE, PLAN.plan_id, "EUR")
+    world.accounts.get = real_get  # type: ignore[method-assign]
+    account = world.accounts.accounts["alice"].account
+    assert world.orders.orders[started["order_id"]].iccid == account.iccid
+    assert len(world.lines.pool) == 1  # one of the two lines taken, not both
 
 
 def test_a_currency_the_plan_is_not_sold_in_is_422_and_creates_nothing(world: World) -> None:
@@ -245,6 +313,88 @@ def test_a_delivery_that_finds_the_mail_claimed_but_unsent_fails_until_the_lease
     assert world.activation.activate(started["order_id"]) == "activated" and len(world.mailer.sent) == 1
 
 
+def paid_order(world: World) -> str:
+    started = world.checkout.start(ALICE, PLAN.plan_id, "EUR")
+    world.payments.pay(started["session_id"])
+    world.fulfilment.fulfil(started["order_id"])
+    world.orders.calls.clear()
+    world.lines.reads.clear()
+    return str(started["order_id"])
+
+
+def test_a_fresh_activation_reads_twice_writes_one_transaction_and_marks_the_mail_sent(world: World) -> None:
+    order_id = paid_order(world)
+    assert world.activation.activate(order_id) == "activated"
+    assert world.orders.calls == ["get", "activate", "mail_sent"]  # no claim, no re-read for the mail
+    assert world.lines.reads == [ICCID]
+    order = world.orders.orders[order_id]
+    assert order.status == "activated" and order.mail_sent and len(world.mailer.sent) == 1
+
+
+def test_the_confirmation_is_written_from_what_the_activation_committed(world: World) -> None:
+    asia = Bundle("ASIA", 300, T0 + timedelta(days=2), T0 - timedelta(days=1), 1000)
+    eu = Bundle("EU", 700, T0 + timedelta(days=3), T0 - timedelta(days=4), 5000)
+    world.lines.lines[ICCID] = replace(world.lines.lines[ICCID], account_id="alice", bundles=(asia, eu))
+    order_id = paid_order(world)
+    world.activation.activate(order_id)
+    (mail,) = world.mailer.sent
+    assert "6,000 MB" in mail.text  # 300 (Asia) + 700 + 5,000 (Europe, topped up)
+    assert "2026-12-05 16:00 CST" in mail.text  # the EU bundle's 3 days left + 7, in Shanghai
+    assert str(world.orders.orders[order_id].receipt_no).startswith("W-20261125-")
+    assert str(world.orders.orders[order_id].receipt_no) in mail.text
+
+
+def test_the_mail_claim_is_taken_in_the_activation_and_holds_off_a_duplicate_until_sent(world: World) -> None:
+    order_id = paid_order(world)
+    add_bundle = world.carrier.add_bundle
+
+    def slow_carrier(request: Any) -> None:
+        world.now[0] = T0 + timedelta(seconds=50)  # the network took 50 s to confirm
+        add_bundle(request)
+
+    world.carrier.add_bundle = slow_carrier  # type: ignore[method-assign]
+    duplicate: list[BaseException] = []
+    send = world.mailer.send
+
+    def send_while_a_duplicate_arrives(mail: Any) -> None:
+        # The claim's lease counts from the commit, not from before the carrier's 50 s.
+        assert world.orders.mail_claims[order_id] == T0 + timedelta(seconds=50)
+        world.now[0] = T0 + timedelta(seconds=100)  # past a lease counted from T0
+        with pytest.raises(ConfirmationPending) as pending:
+            world.activation.activate(order_id)  # SQS delivers the message again meanwhile
+        duplicate.append(pending.value)
+        send(mail)
+
+    world.mailer.send = send_while_a_duplicate_arrives  # type: ignore[method-assign]
+    assert world.activation.activate(order_id) == "activated"
+    assert len(duplicate) == 1 and len(world.mailer.sent) == 1
+    assert world.activation.activate(order_id) == "activated" and len(world.mailer.sent) == 1
+
+
+def test_a_failed_send_right_after_the_activation_releases_the_claim(world: World) -> None:
+    order_id = paid_order(world)
+    world.mailer.fail = True
+    with pytest.raises(ConnectionError):
+        world.activation.activate(order_id)
+    assert world.orders.calls == ["get", "activate", "release_mail"] and order_id not in world.orders.mail_claims
+    world.mailer.fail = False
+    assert world.activation.activate(order_id) == "activated" and len(world.mailer.sent) == 1
+
+
+def test_a_walk_in_order_without_an_address_is_activated_and_marked_sent_in_one_write(world: World) -> None:
+    world.lines.lines[ICCID] = replace(world.lines.lines[ICCID], account_id=None)
+    walk_in = Order(
+        "store-1", "", ICCID, PlanSnapshot.of(PLAN), "store", "paid", 1000, "EUR", T0, receipt_no="HKG-T1-000001"
+    )
+    world.orders.create(walk_in)
+    world.orders.calls.clear()
+    assert world.activation.activate("store-1") == "activated"
+    assert world.orders.calls == ["get", "activate"]
+    assert world.orders.orders["store-1"].mail_sent and world.mailer.sent == []
+    assert world.activation.activate("store-1") == "activated" and world.mailer.sent == []
+    assert world.data_mb() == PLAN.data_mb
+
+
 def test_the_confirmation_is_in_the_accounts_language_and_time_zone(world: World) -> None:
     world.paid_and_activated()
     (mail,) = world.mailer.sent
@@ -329,12 +479,15 @@ def about_our_order(world: World, event_type: str, *, delayed: bool = False) -> 
         ("checkout.session.expired", False, ("expired", "unpaid"), "expired", False),
     ],
 )
-def test_official_session_events_move_the_order_by_what_stripe_says_now(
+def test_official_session_events_move_the_order_by_the_events_own_session_without_asking_stripe(
     world: World, event_type: str, delayed: bool, session_now: tuple[str, str], status: str, enqueued: bool
 ) -> None:
     event, order_id = about_our_order(world, event_type, delayed=delayed)
-    world.payments.settle(event["data"]["object"]["id"], *session_now)
+    assert (event["data"]["object"]["status"], event["data"]["object"]["payment_status"]) == session_now
+    # Stripe's own copy still says "open": only the signed event's session can move the order.
+    assert world.payments.sessions[event["data"]["object"]["id"]].status == "open"
     answer = world.fulfilment.handle_webhook(*signed(event))
+    assert world.payments.session_reads == []
     assert answer == {"received": True, "handled": True}
     assert world.orders.orders[order_id].status == status
     assert world.queue.sent == ([order_id] if enqueued else [])
@@ -345,12 +498,32 @@ def test_official_session_events_move_the_order_by_what_stripe_says_now(
 
 def test_a_paid_session_for_less_than_the_order_sends_it_to_review(world: World) -> None:
     event, order_id = about_our_order(world, "checkout.session.completed")
-    session_id = event["data"]["object"]["id"]
-    world.payments.pay(session_id)
-    world.payments.sessions[session_id] = replace(world.payments.sessions[session_id], amount_total=1)
+    event["data"]["object"]["amount_total"] = 1  # signed so by Stripe: the event's session is checked
+    world.payments.pay(event["data"]["object"]["id"])  # Stripe's copy (not read) would match
     world.fulfilment.handle_webhook(*signed(event))
     order = world.orders.orders[order_id]
     assert order.status == "review" and "amount 1" in str(order.review_reason) and world.queue.sent == []
+    assert world.payments.session_reads == []
+
+
+@pytest.mark.parametrize("field", ["amount_total", "currency", "client_reference_id", "account_id"])
+def test_sync_checks_the_session_it_reads_from_stripe_against_the_order(world: World, field: str) -> None:
+    started = world.checkout.start(ALICE, PLAN.plan_id, "EUR")
+    world.payments.pay(started["session_id"])
+    wrong: Any = {"amount_total": 1, "currency": "usd", "client_reference_id": "other", "account_id": "bob"}[field]
+    world.payments.sessions[started["session_id"]] = replace(
+        world.payments.sessions[started["session_id"]], **{field: wrong}
+    )
+    assert world.fulfilment.sync("alice", started["order_id"]).status == "review"
+    assert world.payments.session_reads == [started["session_id"]] and world.queue.sent == []
+
+
+def test_a_webhook_for_another_session_of_our_order_moves_nothing_unless_paid(world: World) -> None:
+    """An expired event of some other session naming our order: the order is not expired."""
+    event, order_id = about_our_order(world, "checkout.session.expired")
+    event["data"]["object"]["id"] = "cs_someone_elses"
+    assert world.fulfilment.handle_webhook(*signed(event))["handled"] is True
+    assert world.orders.orders[order_id].status == "pending" and world.payments.session_reads == []
 
 
 def test_official_charge_refunded_applies_the_charges_refunds(world: World) -> None:

@@ -66,13 +66,12 @@ def test_paid_order_activates_once_however_often_it_is_delivered(world) -> None:
     assert len(mailer.sent) == 1 and orders.get(started["order_id"]).receipt_no
 
 
-def test_stripe_failure_leaves_the_order_pending_and_is_a_502(world) -> None:
+def test_stripe_failure_writes_no_order_and_is_a_502(world) -> None:
     checkout, _, _, orders, payments, *_ = world
     payments.fail = True
     with pytest.raises(PaymentProviderUnavailable):
         checkout.start(ALICE, PLAN.plan_id, "EUR")
-    (order,) = orders.orders.values()
-    assert order.status == "pending" and order.amount == 369
+    assert orders.orders == {} and orders.calls == []
 
 
 def test_unknown_plan_is_404_and_creates_nothing(world) -> None:

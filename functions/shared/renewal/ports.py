@@ -61,7 +61,9 @@ class LineStore(Protocol):
 
 
 class AccountStore(Protocol):
-    def get(self, account_id: str) -> AccountRecord | None: ...
+    def get(self, account_id: str, *, consistent: bool = True) -> AccountRecord | None:
+        """`consistent=False` may miss a write of the last second (half the read cost)."""
+        ...
 
     def create_with_pool_line(self, account: Account) -> None:
         """Creates `account` and takes its line (`account.iccid`) out of the pool, atomically.
@@ -98,9 +100,19 @@ class OrderStore(Protocol):
         Raises StaleWrite otherwise."""
         ...
 
-    def activate(self, order: Order, line: LineRecord, bundles: tuple[Bundle, ...], changes: dict[str, Any]) -> None:
+    def activate(
+        self,
+        order: Order,
+        line: LineRecord,
+        bundles: tuple[Bundle, ...],
+        changes: dict[str, Any],
+        *,
+        mail_claimed_at: datetime | None = None,
+    ) -> None:
         """In one transaction: the order paid -> activated with `changes`, and the line's bundles,
-        only if the line is still at the version read. Raises StaleWrite."""
+        only if the line is still at the version read. With `mail_claimed_at`, the same write
+        takes the confirmation's claim at that time (what `claim_mail` would take: nobody can hold
+        one on a paid order). Raises StaleWrite."""
         ...
 
     def refund(
@@ -128,7 +140,10 @@ class OrderStore(Protocol):
 
 
 class EventLog(Protocol):
-    def seen(self, event_id: str) -> bool: ...
+    def seen(self, event_id: str) -> bool:
+        """A shortcut for redeliveries (may miss one recorded a moment ago: the conditional
+        writes of fulfilment are the guard)."""
+        ...
 
     def record(self, event_id: str, event_type: str) -> None: ...
 
@@ -147,7 +162,13 @@ class PaymentProvider(Protocol):
         """Returns (session id, hosted checkout URL). Raises PaymentProviderError."""
         ...
 
-    def session(self, session_id: str) -> PaidSession: ...
+    def session(self, session_id: str) -> PaidSession:
+        """Reads the Checkout Session from the provider now. Raises PaymentProviderError."""
+        ...
+
+    def session_of_event(self, obj: dict[str, Any]) -> PaidSession:
+        """The session a verified event carries as its `data.object` (no call to the provider)."""
+        ...
 
     def completed_sessions(self, since: datetime) -> list[PaidSession]:
         """Checkout Sessions completed since `since` (for reconciliation)."""

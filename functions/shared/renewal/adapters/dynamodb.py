@@ -403,9 +403,9 @@ class DynamoLineStore:
 
 
 class DynamoAccountStore:
-    def get(self, account_id: str) -> AccountRecord | None:
+    def get(self, account_id: str, *, consistent: bool = True) -> AccountRecord | None:
         try:
-            return AccountModel.get(account_id, consistent_read=True).to_record()
+            return AccountModel.get(account_id, consistent_read=consistent).to_record()
         except AccountModel.DoesNotExist:
             return None
 

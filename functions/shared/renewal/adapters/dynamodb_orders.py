@@ -250,13 +250,24 @@ class DynamoOrderStore:
             raise
         return replace(order, status=to, **changes)
 
-    def activate(self, order: Order, line: LineRecord, bundles: tuple[Bundle, ...], changes: dict[str, Any]) -> None:
+    def activate(
+        self,
+        order: Order,
+        line: LineRecord,
+        bundles: tuple[Bundle, ...],
+        changes: dict[str, Any],
+        *,
+        mail_claimed_at: datetime | None = None,
+    ) -> None:
         require_move(order.status, "activated")
+        claim = {} if mail_claimed_at is None else {"mail_claimed_at": mail_claimed_at}
         try:
             with TransactWrite(connection=_connection()) as transaction:
+                # Only one writer moves the order out of `paid`, so the claim it takes is the
+                # first: no claim can exist on a paid order (claim_mail runs on activated ones).
                 transaction.update(
                     OrderModel(order_id=order.order_id),
-                    actions=_actions({"status": "activated", **changes}),
+                    actions=_actions({"status": "activated", **changes, **claim}),
                     condition=OrderModel.status == order.status,
                 )
                 line_bundles_update(transaction, line, bundles)
@@ -352,7 +363,9 @@ class DynamoOrderStore:
 class DynamoEventLog:
     def seen(self, event_id: str) -> bool:
         try:
-            PaymentEventModel.get(event_id, consistent_read=True)
+            # Eventually consistent (half the cost): a miss only means fulfilment runs again,
+            # and its conditional writes make that harmless.
+            PaymentEventModel.get(event_id, consistent_read=False)
         except PaymentEventModel.DoesNotExist:
             return False
         return True

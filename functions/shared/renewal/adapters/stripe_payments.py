@@ -75,7 +75,12 @@ class StripePayments:
             found = self.client.v1.checkout.sessions.retrieve(session_id)
         except stripe.StripeError as error:
             raise PaymentProviderError(str(error)) from error
-        return _paid_session(found.to_dict())
+        return paid_session(found.to_dict())
+
+    def session_of_event(self, obj: dict[str, Any]) -> PaidSession:
+        """A verified event's `data.object` is a whole Checkout Session as Stripe saw it when the
+        event happened: the same conversion as a session read from the API."""
+        return paid_session(obj)
 
     def completed_sessions(self, since: datetime) -> list[PaidSession]:
         """Checkout Sessions completed (paid or not) created since `since`, newest first."""
@@ -83,7 +88,7 @@ class StripePayments:
             listing = self.client.v1.checkout.sessions.list(
                 params={"status": "complete", "created": {"gte": int(since.timestamp())}, "limit": 100}
             )
-            return [_paid_session(found.to_dict()) for found in listing.auto_paging_iter()]
+            return [paid_session(found.to_dict()) for found in listing.auto_paging_iter()]
         except stripe.StripeError as error:
             raise PaymentProviderError(str(error)) from error
 
@@ -109,7 +114,9 @@ class StripePayments:
         return document
 
 
-def _paid_session(raw: dict[str, Any]) -> PaidSession:
+def paid_session(raw: dict[str, Any]) -> PaidSession:
+    """A Checkout Session (as a plain dict: retrieved, listed or carried by an event) reduced to
+    what we check. The one place Stripe's session shape becomes the domain's."""
     metadata = raw.get("metadata") or {}
     intent = raw.get("payment_intent")
     total = raw.get("amount_total")

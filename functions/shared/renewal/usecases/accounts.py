@@ -48,6 +48,17 @@ class AccountService:
         record = self._accounts.get(identity.account_id) or self._create(identity)
         return self._view(record.account)
 
+    def for_checkout(self, identity: Identity) -> Account:
+        """The account as checkout needs it (its line, address, language and time zone), made
+        on first sight as `view` makes it. One eventually consistent read of the account alone;
+        a miss is read again consistently before creating (the account may be seconds old)."""
+        record = (
+            self._accounts.get(identity.account_id, consistent=False)
+            or self._accounts.get(identity.account_id)
+            or self._create(identity)
+        )
+        return record.account
+
     def preferences(self, identity: Identity) -> dict[str, Any]:
         record = self._accounts.get(identity.account_id) or self._create(identity)
         return record.account.preferences()

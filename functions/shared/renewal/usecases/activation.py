@@ -1,17 +1,20 @@
 """Activation: a paid order's plan reaches the carrier (the mobile network) exactly once, then
-our tables change in one transaction, then one confirmation mail."""
+our tables change in one transaction (which also claims the confirmation mail), then one
+confirmation mail, written from what that transaction committed."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from renewal.domain.errors import Conflict
-from renewal.domain.lines import apply_plan, line_balance
+from renewal.domain.lines import Bundle, apply_plan, line_balance
 from renewal.domain.mail import confirmation_mail
-from renewal.domain.orders import ACTIVATED, PAID, REVIEW, web_receipt_number
+from renewal.domain.orders import ACTIVATED, PAID, REVIEW, Order, web_receipt_number
 from renewal.domain.timeutil import utc_now
 from renewal.ports import BundleProvision, Carrier, CarrierRefused, LineStore, Mailer, OrderStore, StaleWrite
 
@@ -78,23 +81,42 @@ class Activation:
                     continue
                 return REVIEW
             renewed = next(b for b in bundles if b.region == order.plan.region)
-            changes = {
+            changes: dict[str, Any] = {
                 "activated_at": now,
                 "receipt_no": order.receipt_no or web_receipt_number(order.order_id, order.created_at),
                 "new_expires_at": renewed.expires_at,
             }
+            # The transaction that activates also settles the mail: a claim on it (taken now, for
+            # the lease), or, with no address to mail (a walk-in line), marked sent outright.
+            claimed_at = self._clock() if order.email else None
+            if not order.email:
+                changes["mail_sent"] = True
             try:
-                self._orders.activate(order, line, bundles, changes)
+                self._orders.activate(order, line, bundles, changes, mail_claimed_at=claimed_at)
             except StaleWrite:
                 continue  # another renewal of this line, or a duplicate, got there first
-            self._confirm(order_id)
+            if claimed_at is not None:
+                self._send_confirmation(replace(order, status=ACTIVATED, **changes), bundles, claimed_at)
             return ACTIVATED
         raise RuntimeError(f"could not activate {order_id}: the line kept changing")
 
+    def _send_confirmation(self, order: Order, bundles: tuple[Bundle, ...], claimed_at: datetime) -> None:
+        """The mail of an order this delivery has just activated and claimed the mail of, from
+        what it committed (no reads): sent, then marked sent; released if the send fails."""
+        balance = line_balance(bundles, self._clock()).remaining_data_mb
+        try:
+            self._mailer.send(confirmation_mail(order, balance))
+        except Exception:
+            self._orders.release_mail(order.order_id, claimed_at)  # the redelivered message sends it
+            raise
+        self._orders.mail_sent(order.order_id)
+
     def _confirm(self, order_id: str) -> None:
-        """One confirmation per order: claimed, sent, then marked sent. A delivery that finds the
-        mail claimed but not yet sent fails, so SQS brings it back; by then the mail is sent, or
-        the claim has lapsed because its holder died and this delivery sends it."""
+        """An order found already activated (a redelivery, a duplicate, or a worker that died
+        after its commit): one confirmation per order, claimed, sent, then marked sent. A
+        delivery that finds the mail claimed but not yet sent fails, so SQS brings it back; by
+        then the mail is sent, or the claim has lapsed because its holder died and this delivery
+        sends it."""
         claimed_at = self._clock()
         if not self._orders.claim_mail(order_id, claimed_at):
             current = self._orders.get(order_id)

@@ -1,4 +1,4 @@
-"""A customer starts paying: a pending order priced from OUR catalog, and a Checkout Session."""
+"""A customer starts paying: a Checkout Session, and its pending order priced from OUR catalog."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from renewal.domain.errors import DomainError, NotFound
+from renewal.domain.errors import Conflict, DomainError, NotFound
 from renewal.domain.orders import PENDING, Order, PlanSnapshot
 from renewal.domain.timeutil import to_iso, utc_now
 from renewal.ports import OrderStore, PaymentProvider, PaymentProviderError, PlanCatalog
@@ -55,35 +55,39 @@ class CheckoutService:
         if plan is None:
             raise NotFound(f"no plan {plan_id!r}", code="plan_not_found")
         amount = plan.price_in(currency)
-        account = self._accounts.view(identity)  # made on first sight, as GET /account does
+        account = self._accounts.for_checkout(identity)  # made on first sight, as GET /account does
+        if not account.iccid:
+            raise Conflict("your account has no line to renew", code="no_line")
         now = self._clock()
         order = Order(
             order_id=str(uuid.uuid4()),
             account_id=identity.account_id,
-            iccid=account["iccid"],
+            iccid=account.iccid,
             plan=PlanSnapshot.of(plan),
             channel="web",
             status=PENDING,
             amount=amount,
             currency=currency.upper(),
             created_at=now,
-            email=account["email"],
-            locale=account["locale"],
-            time_zone=account["time_zone"],
+            email=account.email,
+            locale=account.locale,
+            time_zone=account.time_zone,
         )
-        self._orders.create(order)
         # Stripe measures its 30-minute minimum from when it receives the request: a few seconds spare.
         expires_at = (now + self._settings.expires_after + timedelta(seconds=5)).replace(microsecond=0)
         methods = ["card", *self._settings.methods_by_currency.get(order.currency, [])]
+        # The session first (it names the order id; the adapter's Stripe idempotency key is the
+        # order id too), then the order once, with its session. If Stripe fails nothing is
+        # written; if the write fails the session is orphaned, but its URL never reached the
+        # client, so nothing can be paid through it and it expires unpaid.
         try:
             session_id, url = self._payments.create_session(
                 order, self._settings.success_url, self._settings.cancel_url, expires_at, methods
             )
         except PaymentProviderError as error:
-            # The order stays pending; it expires with nothing charged.
             raise PaymentProviderUnavailable(f"the payment provider failed: {error}") from error
-        self._orders.move(order, PENDING, session_id=session_id)
         order = replace(order, session_id=session_id)
+        self._orders.create(order)
         return {
             "order_id": order.order_id,
             "session_id": session_id,

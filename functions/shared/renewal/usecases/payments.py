@@ -1,8 +1,11 @@
 """Fulfilment: what Stripe says about a payment, applied to our order exactly once.
 
 One function, `fulfil`, keyed on the order and its session (never on an event or message id),
-re-reads the session from Stripe and moves the order with conditional writes, so it is safe to
-call any number of times at once: from the webhook, from POST /orders/{id}/sync, from a retry."""
+decides from a snapshot of the session and moves the order with conditional writes, so it is
+safe to call any number of times at once: from the webhook, from POST /orders/{id}/sync, from
+reconciliation, from a retry. The webhook hands in the session its verified event carries (every
+`checkout.session.*` event's session is already in the state that event is about); sync and
+reconciliation re-read it from Stripe."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from renewal.domain.errors import DomainError, NotFound
-from renewal.domain.orders import EXPIRED, FAILED, PAID, PENDING, REVIEW, Order, apply_refund, mismatch
+from renewal.domain.orders import EXPIRED, FAILED, PAID, PENDING, REVIEW, Order, PaidSession, apply_refund, mismatch
 from renewal.domain.timeutil import utc_now
 from renewal.ports import (
     ActivationQueue,
@@ -50,7 +53,19 @@ class Fulfilment:
         self._queue, self._events, self._clock = queue, events, clock
 
     # ------------------------------------------------------------ the one fulfilment function
-    def fulfil(self, order_id: str, session_id: str | None = None, *, async_failed: bool = False) -> Order:
+    def fulfil(
+        self,
+        order_id: str,
+        session_id: str | None = None,
+        *,
+        async_failed: bool = False,
+        session: PaidSession | None = None,
+    ) -> Order:
+        """Moves a pending order as its Checkout Session says: paid (and queued for activation),
+        expired, failed, or review when a paid session does not match the order (amount,
+        currency, order, account, session). `session` is a snapshot already verified (a signed
+        webhook's), used as it is with no call to Stripe; without it the session (`session_id`,
+        else the order's) is read from Stripe whenever the order is found still pending."""
         for _ in range(RETRIES):
             order = self._orders.get(order_id)
             if order is None:
@@ -61,24 +76,24 @@ class Fulfilment:
             if order.status != PENDING or not order.session_id:
                 return order
             try:
-                session = self._payments.session(session_id or order.session_id)
+                snapshot = session or self._payments.session(session_id or order.session_id)
             except PaymentProviderError as error:
                 # 502: the success page may sync again; Stripe retries a webhook that is not 2xx.
                 raise PaymentProviderUnavailable(f"the payment provider failed: {error}") from error
             try:
-                if session.status == "complete" and session.payment_status in ("paid", "no_payment_required"):
-                    problem = mismatch(order, session)
+                if snapshot.status == "complete" and snapshot.payment_status in ("paid", "no_payment_required"):
+                    problem = mismatch(order, snapshot)
                     if problem:
                         logger.warning("payment does not match its order", extra={"order_id": order_id, "why": problem})
                         return self._orders.move(order, REVIEW, review_reason=problem)
-                    paid = self._orders.move(order, PAID, paid_at=self._clock(), payment_intent=session.payment_intent)
+                    paid = self._orders.move(order, PAID, paid_at=self._clock(), payment_intent=snapshot.payment_intent)
                     self._queue.enqueue(paid.order_id)
                     return paid
-                if session.session_id != order.session_id:
+                if snapshot.session_id != order.session_id:
                     return order  # another session's news does not change this order
-                if session.status == "expired":
+                if snapshot.status == "expired":
                     return self._orders.move(order, EXPIRED)
-                if async_failed and session.payment_status != "paid":
+                if async_failed and snapshot.payment_status != "paid":
                     return self._orders.move(order, FAILED)
                 return order  # open, or complete and awaiting an async payment
             except StaleWrite:
@@ -112,15 +127,27 @@ class Fulfilment:
     def _dispatch(self, event_type: str, obj: dict[str, Any]) -> bool:
         if event_type.startswith("checkout.session."):
             order_id = (obj.get("metadata") or {}).get("order_id") or obj.get("client_reference_id")
-            if not order_id or event_type not in (
-                "checkout.session.completed",
-                "checkout.session.async_payment_succeeded",
-                "checkout.session.async_payment_failed",
-                "checkout.session.expired",
+            if (
+                not order_id
+                or not isinstance(obj.get("id"), str)
+                or event_type
+                not in (
+                    "checkout.session.completed",
+                    "checkout.session.async_payment_succeeded",
+                    "checkout.session.async_payment_failed",
+                    "checkout.session.expired",
+                )
             ):
                 return False
+            # The signed event's session is Stripe's word on what happened: no need to ask again.
+            session = self._payments.session_of_event(obj)
             try:
-                self.fulfil(str(order_id), str(obj.get("id")), async_failed=event_type.endswith("async_payment_failed"))
+                self.fulfil(
+                    str(order_id),
+                    session.session_id,
+                    async_failed=event_type.endswith("async_payment_failed"),
+                    session=session,
+                )
             except NotFound:
                 logger.warning("event for an order we do not have", extra={"order_id": order_id})
                 return False
