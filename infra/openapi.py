@@ -25,8 +25,8 @@ VERSION = "1.0.0"
 _EXTRACT = """
 import json, sys
 import app
-from renewal.http.api import SECURITY_SCHEMES
-schema = app.app.get_openapi_schema(title="x", security_schemes=SECURITY_SCHEMES)
+from renewal.http.api import security_schemes
+schema = app.app.get_openapi_schema(title="x", security_schemes=security_schemes())
 print(json.dumps(schema.model_dump(mode="json", by_alias=True, exclude_none=True)))
 """
 

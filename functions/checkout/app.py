@@ -14,11 +14,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from renewal.http.api import CUSTOMER, caller, create_resolver
 from renewal.http.once import call_once, idempotency_config, persistence_store
 from renewal.http.schemas import ERROR_RESPONSES, CheckoutIn, CheckoutOut, OrderOut
+from renewal.tracing import TRACED_MODULES
 from renewal.usecases.accounts import Identity
 from renewal.wiring import checkout_service, fulfilment
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 app = create_resolver()
 
 idempotency = idempotency_config("account_id")

@@ -26,11 +26,12 @@ from renewal.http.schemas import (
     PreferencesIn,
     PreferencesOut,
 )
+from renewal.tracing import TRACED_MODULES
 from renewal.usecases import catalog, orders
 from renewal.usecases.accounts import AccountService
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 app = create_resolver()
 

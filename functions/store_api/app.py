@@ -20,11 +20,12 @@ from renewal.domain.errors import InvalidInput
 from renewal.http.api import CUSTOMER, caller, create_resolver, receipt_response
 from renewal.http.once import call_once, idempotency_config, persistence_store
 from renewal.http.schemas import ERROR_RESPONSES, OrderOut, StoreRenewalIn, StoreRenewalOut, VoidIn
+from renewal.tracing import TRACED_MODULES
 from renewal.usecases.accounts import Identity
 from renewal.usecases.store_sales import StoreSales
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 app = create_resolver()
 sales = StoreSales(
     DynamoStores(),

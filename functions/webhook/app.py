@@ -11,10 +11,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from renewal.http.api import create_resolver
 from renewal.http.schemas import ERROR_RESPONSES, WebhookAck
+from renewal.tracing import TRACED_MODULES
 from renewal.wiring import fulfilment
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=TRACED_MODULES)
 app = create_resolver()
 
 

@@ -4,10 +4,12 @@ endpoints pointed at a closed port, so nothing reaches a network), beside the fl
 that only imports boto3 and makes one client. Runs are interleaved (floor, every function,
 again) so drift on a shared machine hits all alike; medians of `runs`.
 
-Optionally (`deployed=True`) the same again "as deployed": `sam build` ships the layer without
-.pyc files and Lambda's /opt is read-only, so every cold start compiles the layer's Python from
-source. Simulated with the layer's dependencies installed `--no-compile` into a cache folder and
-the project's code copied without __pycache__."""
+Our code is compiled as the layer's build does (functions/shared/Makefile: unchecked-hash .pyc,
+since Lambda's /opt is read-only); the installed packages have their .pyc too, as the build ships
+them. Optionally (`deployed=True`, `--deployed-cold-start`) the same again "without bytecode": what
+SAM's own python3.11 build method would ship (not a single .pyc), so every cold start compiles the
+layer from source. Simulated with the layer's dependencies installed `--no-compile` into a cache
+folder and the project's code copied without __pycache__."""
 
 from __future__ import annotations
 
@@ -127,22 +129,31 @@ def import_profile(target: Target, top: int = 6) -> list[dict[str, Any]]:
     return [{"module": name, "ms": ms} for name, ms in heaviest]
 
 
-def code_copy(cache: Path) -> Path:
-    """functions/ and template.yaml without __pycache__: our code as `sam build` ships it (no .pyc,
-    and Lambda's /opt and /var/task are read-only), so every cold start compiles it, whether or
-    not the tests left bytecode in the work tree."""
-    code_root = cache / "code"
+def code_copy(cache: Path, compiled: bool = True) -> Path:
+    """functions/ and template.yaml, our code compiled as the layer's build compiles it (or, with
+    compiled=False, without any bytecode), whatever bytecode the tests left in the work tree."""
+    code_root = cache / ("code" if compiled else "code-source")
     if code_root.exists():
         shutil.rmtree(code_root)
     shutil.copytree(ROOT / "functions", code_root / "functions", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "template.yaml", code_root / "template.yaml")
+    if compiled:
+        _compile_layer(code_root)
     return code_root
+
+
+def _compile_layer(code_root: Path) -> None:
+    """The same command as functions/shared/Makefile's build-SharedLayer."""
+    shared = code_root / "functions" / "shared"
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", str(shared)], check=True
+    )
 
 
 def deployed_copy(cache: Path) -> tuple[Path, Path]:
     """The project's code without bytecode, and the layer's dependencies installed without it
-    (what `sam build` ships), for the "as deployed" column."""
-    code_root = code_copy(cache)
+    (what SAM's own python3.11 build method ships), for the "without bytecode" column."""
+    code_root = code_copy(cache, compiled=False)
     requirements = (ROOT / "functions" / "shared" / "requirements.txt").read_text()
     layer = cache / "layer-deps"
     stamp = layer / ".requirements"
@@ -173,11 +184,9 @@ def deployed_copy(cache: Path) -> tuple[Path, Path]:
 
 EXPERIMENTS = (
     ("as committed", ()),
-    ("Tracer(auto_patch=False) in every handler", (("functions/*/app.py", "Tracer()", "Tracer(auto_patch=False)"),)),
     (
-        "... and the resolver without enable_validation",
+        "the resolver without enable_validation",
         (
-            ("functions/*/app.py", "Tracer()", "Tracer(auto_patch=False)"),
             (
                 "functions/shared/renewal/http/api.py",
                 "APIGatewayHttpResolver(enable_validation=True)",
@@ -191,21 +200,18 @@ EXPERIMENTS = (
 def experiments(
     cache: Path,
     runs: int = 5,
-    functions: tuple[str, ...] = ("WebhookFunction",),
+    functions: tuple[str, ...] = ("WebhookFunction", "StoreApiFunction"),
     log: Any = print,
 ) -> list[dict[str, Any]]:
     """What-ifs, never applied to the code: the same cold start with a change made in a scratch
     copy of functions/ (what limits the goal, measured)."""
     rows = []
     for label, edits in EXPERIMENTS:
-        root = cache / "experiment"
-        if root.exists():
-            shutil.rmtree(root)
-        shutil.copytree(ROOT / "functions", root / "functions", ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copy(ROOT / "template.yaml", root / "template.yaml")
+        root = code_copy(cache / "experiment", compiled=False)
         for pattern, old, new in edits:
             for path in root.glob(pattern):
                 path.write_text(path.read_text().replace(old, new))
+        _compile_layer(root)
         chosen = [t for t in targets(root) if t.name in ("floor", *functions)]
         samples: dict[str, list[float]] = {t.name: [] for t in chosen}
         for _ in range(runs):

@@ -396,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     results["failures"] = failures
     results["gaps"] = gaps(results)
     results = rounded(results, 3)
+    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "BENCHMARKS.json").write_text(json.dumps(results, indent=1, sort_keys=True, default=str) + "\n")
     from infra.bench.report import markdown, print_table
 
