@@ -3,6 +3,8 @@ page calls: re-read the payment from Stripe and fulfil it if paid)."""
 
 from __future__ import annotations
 
+import renewal.startup
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -65,3 +67,6 @@ def sync_order(order_id: Annotated[str, Path(max_length=64)]) -> OrderOut:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
     return app.resolve(event, context)
+
+
+renewal.startup.ready()

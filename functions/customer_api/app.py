@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import renewal.startup
+
 from importlib import resources
 from typing import Annotated, Any
 
@@ -131,3 +133,6 @@ def openapi_document() -> Response[str]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+renewal.startup.ready()

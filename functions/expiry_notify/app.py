@@ -6,6 +6,8 @@ did. `{"now": "<ISO 8601>"}` runs it as of another time (`make remind NOW=...`).
 
 from __future__ import annotations
 
+import renewal.startup
+
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -32,3 +34,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="ReminderLinesDue", unit=MetricUnit.Count, value=report["due_lines"])
     metrics.add_metric(name="RemindersQueued", unit=MetricUnit.Count, value=report["queued"])
     return report
+
+
+renewal.startup.ready()

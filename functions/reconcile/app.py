@@ -5,6 +5,8 @@ runs it as of another time. Returns the report (what was mended, what was flagge
 
 from __future__ import annotations
 
+import renewal.startup
+
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -30,3 +32,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="OrdersRequeued", unit=MetricUnit.Count, value=len(report["requeued"]))
     metrics.add_metric(name="ReconciliationIssues", unit=MetricUnit.Count, value=report["new_issues"])
     return report
+
+
+renewal.startup.ready()

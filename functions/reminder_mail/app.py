@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import renewal.startup
+
 import json
 from typing import Any
 
@@ -34,3 +36,6 @@ def send_record(record: SQSRecord) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:
     return process_partial_response(event=event, record_handler=send_record, processor=processor, context=context)
+
+
+renewal.startup.ready()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import renewal.startup
+
 from datetime import date
 from typing import Annotated, Any
 
@@ -110,3 +112,6 @@ def daily(
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     idempotency.register_lambda_context(context)
     return app.resolve(event, context)
+
+
+renewal.startup.ready()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import renewal.startup
+
 import base64
 import json
 from typing import Any
@@ -44,3 +46,6 @@ def usage_records() -> Response[str]:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+renewal.startup.ready()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import renewal.startup
+
 import base64
 from typing import Any
 
@@ -32,3 +34,6 @@ def stripe_webhook() -> WebhookAck:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+renewal.startup.ready()

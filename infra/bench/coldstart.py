@@ -2,7 +2,9 @@
 Lambda's init does (its CodeUri, then the layer, on sys.path; the template's environment; AWS
 endpoints pointed at a closed port, so nothing reaches a network), beside the floor: a process
 that only imports boto3 and makes one client. Runs are interleaved (floor, every function,
-again) so drift on a shared machine hits all alike; medians of `runs`.
+again) so drift on a shared machine hits all alike; medians of `runs`. A run is timed from spawn
+to the end of init (Lambda's init phase), not to the process's exit. Beside each function, its
+libraries alone: the third-party modules its handler loads, imported without any of our code.
 
 Our code is compiled as the layer's build does (functions/shared/Makefile: unchecked-hash .pyc,
 since Lambda's /opt is read-only); the installed packages have their .pyc too, as the build ships
@@ -30,13 +32,36 @@ from infra.bench.stats import median, ratio
 ROOT = Path(__file__).resolve().parents[2]
 CLOSED = "http://127.0.0.1:9"  # nothing listens there: init must not need the network
 
-FLOOR_CODE = "import boto3\nboto3.client('dynamodb')\n"
-HANDLER_CODE = """import importlib, json, os, sys, time
+# Every measured process prints, once its init is done, CLOCK_MONOTONIC (one clock for all
+# processes on Linux): spawn to ready is what Lambda's init costs; the process's exit is not.
+READY = """
+print(json.dumps({"init_ms": (time.perf_counter() - started) * 1000, "ready_at": time.monotonic()}))
+"""
+FLOOR_CODE = (
+    """import json, time
+started = time.perf_counter()
+import boto3
+boto3.client("dynamodb")
+"""
+    + READY
+)
+HANDLER_CODE = (
+    """import importlib, json, os, time
 started = time.perf_counter()
 module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
 getattr(importlib.import_module(module_name), function_name)
-print(json.dumps({"init_ms": (time.perf_counter() - started) * 1000}))
 """
+    + READY
+)
+# The third-party modules a handler's import left in sys.modules, in the order they were loaded.
+LIBRARY_LIST_CODE = """import importlib, json, os
+module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
+getattr(importlib.import_module(module_name), function_name)
+import sys
+loaded = list(sys.modules.items())
+print(json.dumps([name for name, m in loaded if "site-packages" in (getattr(m, "__file__", "") or "")]))
+"""
+LIBRARIES = "libraries of "
 
 
 @dataclass(frozen=True)
@@ -103,13 +128,35 @@ def measure_target(target: Target) -> dict[str, Any]:
     environment = dict(target.environment)
     if target.path:
         environment["PYTHONPATH"] = os.pathsep.join(str(p) for p in target.path)
+    spawned = time.monotonic()
     wall, maxrss_kb, out, err, code = _spawn_measured([sys.executable, "-c", target.code], target.cwd, environment)
     if code != 0:
         raise RuntimeError(f"{target.name} failed to start: {err.decode(errors='replace')[-2000:]}")
-    result: dict[str, Any] = {"wall_ms": wall, "maxrss_mb": maxrss_kb / 1024}
-    if out.strip():
-        result.update(json.loads(out.decode().strip().splitlines()[-1]))
-    return result
+    reported = json.loads(out.decode().strip().splitlines()[-1])
+    return {
+        "wall_ms": wall,
+        "ready_ms": (reported["ready_at"] - spawned) * 1000,
+        "init_ms": reported["init_ms"],
+        "maxrss_mb": maxrss_kb / 1024,
+    }
+
+
+def library_target(target: Target) -> Target:
+    """A process that imports the third-party modules `target`'s handler loads (same sys.path and
+    environment), without running any of our code (so without the clients our init makes). The collector is
+    held off as renewal.startup holds it off for the handler, so the difference is our code's."""
+    environment = dict(target.environment)
+    environment["PYTHONPATH"] = os.pathsep.join(str(p) for p in target.path)
+    _, _, out, err, code = _spawn_measured([sys.executable, "-c", LIBRARY_LIST_CODE], target.cwd, environment)
+    if code != 0:
+        raise RuntimeError(f"{target.name} failed to start: {err.decode(errors='replace')[-2000:]}")
+    modules = json.loads(out.decode().strip().splitlines()[-1])
+    code_text = (
+        "import gc, importlib, json, time\ngc.disable()\nstarted = time.perf_counter()\n"
+        f"for name in {modules!r}:\n"
+        "    try:\n        importlib.import_module(name)\n    except Exception:\n        pass\n" + READY
+    )
+    return Target(LIBRARIES + target.name, code_text, target.path, target.environment, target.cwd)
 
 
 def import_profile(target: Target, top: int = 6) -> list[dict[str, Any]]:
@@ -182,59 +229,11 @@ def deployed_copy(cache: Path) -> tuple[Path, Path]:
     return code_root, layer
 
 
-EXPERIMENTS = (
-    ("as committed", ()),
-    (
-        "the resolver without enable_validation",
-        (
-            (
-                "functions/shared/renewal/http/api.py",
-                "APIGatewayHttpResolver(enable_validation=True)",
-                "APIGatewayHttpResolver()",
-            ),
-        ),
-    ),
-)
-
-
-def experiments(
-    cache: Path,
-    runs: int = 5,
-    functions: tuple[str, ...] = ("WebhookFunction", "StoreApiFunction"),
-    log: Any = print,
-) -> list[dict[str, Any]]:
-    """What-ifs, never applied to the code: the same cold start with a change made in a scratch
-    copy of functions/ (what limits the goal, measured)."""
-    rows = []
-    for label, edits in EXPERIMENTS:
-        root = code_copy(cache / "experiment", compiled=False)
-        for pattern, old, new in edits:
-            for path in root.glob(pattern):
-                path.write_text(path.read_text().replace(old, new))
-        _compile_layer(root)
-        chosen = [t for t in targets(root) if t.name in ("floor", *functions)]
-        samples: dict[str, list[float]] = {t.name: [] for t in chosen}
-        for _ in range(runs):
-            for target in chosen:
-                samples[target.name].append(measure_target(target)["wall_ms"])
-        floor = median(samples["floor"])
-        log(f"  cold start experiment: {label}")
-        rows.append(
-            {
-                "change": label,
-                "floor_ms": floor,
-                **{f"{name}_ms": median(samples[name]) for name in functions},
-                **{f"{name}_ratio": ratio(median(samples[name]), floor) for name in functions},
-            }
-        )
-    return rows
-
-
-def measure(
-    runs: int = 7, deployed_runs: int = 0, cache: Path | None = None, log: Any = print, experiment: bool = True
-) -> dict[str, Any]:
+def measure(runs: int = 7, deployed_runs: int = 0, cache: Path | None = None, log: Any = print) -> dict[str, Any]:
     cache = cache or ROOT / ".local" / "bench-cold"
     local = targets(code_copy(cache))
+    # Each function's libraries alone, imported as the handler imports them: what our code adds.
+    local += [library_target(t) for t in local if t.name != "floor"]
     samples: dict[str, list[dict[str, Any]]] = {t.name: [] for t in local}
     for round_no in range(runs):
         for target in local:
@@ -248,30 +247,34 @@ def measure(
         for round_no in range(deployed_runs):
             for target in as_deployed:
                 deployed[target.name].append(measure_target(target))
-            log(f"  cold start as deployed: round {round_no + 1}/{deployed_runs}")
-    floor_ms = median([s["wall_ms"] for s in samples["floor"]])
-    floor_deployed = median([s["wall_ms"] for s in deployed["floor"]]) if deployed else None
+            log(f"  cold start without bytecode: round {round_no + 1}/{deployed_runs}")
+    floor_ms = median([s["ready_ms"] for s in samples["floor"]])
+    floor_deployed = median([s["ready_ms"] for s in deployed["floor"]]) if deployed else None
     rows = []
     for target in local:
-        wall = median([s["wall_ms"] for s in samples[target.name]])
+        if target.name.startswith(LIBRARIES):
+            continue
+        ready = median([s["ready_ms"] for s in samples[target.name]])
         row: dict[str, Any] = {
             "function": target.name,
-            "median_ms": wall,
-            "min_ms": min(s["wall_ms"] for s in samples[target.name]),
-            "init_ms": median([s["init_ms"] for s in samples[target.name]]) if target.name != "floor" else None,
+            "median_ms": ready,
+            "min_ms": min(s["ready_ms"] for s in samples[target.name]),
+            "init_ms": median([s["init_ms"] for s in samples[target.name]]),
             "peak_mb": median([s["maxrss_mb"] for s in samples[target.name]]),
-            "ratio": ratio(wall, floor_ms),
+            "ratio": ratio(ready, floor_ms),
             "runs": runs,
         }
         if target.name != "floor":
+            libraries = median([s["ready_ms"] for s in samples[LIBRARIES + target.name]])
+            row["libraries_ms"] = libraries
+            row["libraries_ratio"] = ratio(libraries, floor_ms)
+            row["own_code_ms"] = ready - libraries
             row["heaviest_imports"] = import_profile(target)
         if deployed and floor_deployed:
-            row["deployed_median_ms"] = median([s["wall_ms"] for s in deployed[target.name]])
+            row["deployed_median_ms"] = median([s["ready_ms"] for s in deployed[target.name]])
             row["deployed_ratio"] = ratio(row["deployed_median_ms"], floor_deployed)
         rows.append(row)
-    trials = experiments(cache, runs=3, log=log) if experiment else []
     return {
-        "experiments": trials,
         "floor_ms": floor_ms,
         "floor": "a fresh process: import boto3; boto3.client('dynamodb')",
         "goal_ratio": 1.25,

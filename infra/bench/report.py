@@ -212,9 +212,19 @@ def _cold(cold: dict[str, Any] | None) -> list[str]:
     if not cold:
         return []
     deployed = any("deployed_median_ms" in r for r in cold["functions"])
-    header = ["function", "median", "min", "import", "peak memory", "ratio", "heaviest (own time of each package)"]
+    header = [
+        "function",
+        "median",
+        "min",
+        "import",
+        "peak memory",
+        "ratio",
+        "libraries alone",
+        "our code adds",
+        "heaviest (own time of each package)",
+    ]
     if deployed:
-        header[5:5] = ["as deployed", "ratio"]
+        header[6:6] = ["without bytecode", "ratio"]
     rows = []
     for r in cold["functions"]:
         heavy = ", ".join(f"{h['module']} {h['ms']:.0f}" for h in r.get("heaviest_imports", [])[:5])
@@ -225,28 +235,32 @@ def _cold(cold: dict[str, Any] | None) -> list[str]:
             _f(r["init_ms"], 0, " ms"),
             _f(r["peak_mb"], 0, " MB"),
             _x(r["ratio"]),
+            f"{_f(r.get('libraries_ms'), 0, ' ms')} ({_x(r.get('libraries_ratio'))})" if "libraries_ms" in r else "–",
+            _f(r.get("own_code_ms"), 0, " ms") if "own_code_ms" in r else "–",
             heavy or "–",
         ]
         if deployed:
-            row[5:5] = [_f(r.get("deployed_median_ms"), 0, " ms"), _x(r.get("deployed_ratio"))]
+            row[6:6] = [_f(r.get("deployed_median_ms"), 0, " ms"), _x(r.get("deployed_ratio"))]
         rows.append(row)
     text = [
         "## 1. Cold start",
         "",
         f"A fresh process per run importing the handler module (Lambda's init: its CodeUri and the layer on"
-        f" `sys.path`, our code without `.pyc` as `sam build` ships it, the installed packages with theirs, the"
-        f" template's environment, AWS endpoints pointed at a closed port), median of"
-        f" {cold['functions'][0]['runs']} interleaved runs. Floor: {cold['floor']}, {_f(cold['floor_ms'], 0, ' ms')}."
-        ' "median" is spawn to exit; "import" the handler import alone; "heaviest" from `python -X importtime`'
-        " (ms of each package's own module bodies).",
+        f" `sys.path`, all code compiled as the layer's build ships it, the template's environment, AWS endpoints"
+        f" pointed at a closed port), median of {cold['functions'][0]['runs']} interleaved runs. Floor:"
+        f' {cold["floor"]}, {_f(cold["floor_ms"], 0, " ms")}. "median" is spawn to the end of init (not to the'
+        ' process\'s exit); "import" the handler import alone; "libraries alone" a process importing the'
+        " third-party modules that function's handler loads, without our code (nor the clients our init makes);"
+        ' "heaviest" from `python -X importtime` (ms of each package\'s own module bodies).',
         "",
         *_table(header, rows),
         "",
     ]
     if deployed:
         text += [
-            '"as deployed": the same with the layer\'s packages installed without `.pyc` files and our code without'
-            " `__pycache__`, as `sam build` ships them to a read-only /opt: every cold start compiles them.",
+            '"without bytecode": the same with the layer\'s packages installed without `.pyc` files and our code'
+            " without `__pycache__`, as SAM's own python3.11 build method would ship them to a read-only /opt (every"
+            " cold start compiles them); functions/shared/Makefile builds the layer compiled instead.",
             "",
         ]
     return text

@@ -115,8 +115,8 @@ def start_dynamodb_local(port: int, jar_dir: Path, log_dir: Path) -> subprocess.
 
 
 def start_moto(port: int, log_dir: Path) -> subprocess.Popen[bytes]:
-    moto = Path(sys.executable).with_name("moto_server")
-    return _start([str(moto), "-H", "127.0.0.1", "-p", str(port)], LOCAL_DIR, log_dir / "moto.log")
+    server = LOCAL_DIR / "aws_emulator.py"
+    return _start([sys.executable, str(server), "-H", "127.0.0.1", "-p", str(port)], LOCAL_DIR, log_dir / "moto.log")
 
 
 def _wait(
