@@ -76,8 +76,8 @@ def summary_rows(results: dict[str, Any]) -> list[list[str]]:
         )
         rows.append(
             [
-                "3. our Lambda CPU per renewal",
-                _f(tp["our_lambda_cpu_ms_per_renewal"], 1, " ms"),
+                "3. our Lambda CPU per renewal (in handlers: AWS SDK + the rest)",
+                _f(tp["our_lambda_cpu_ms_per_renewal"], 1, " ms") + _handler_split(tp),
                 _f(tp["emulator_cpu_ms_per_renewal"], 1, " ms in the emulators"),
                 "–",
                 "< 5 ms (where the emulators limit)",
@@ -206,6 +206,13 @@ def markdown(results: dict[str, Any]) -> str:
         out += [f"- {stage}: `{error}`" for stage, error in failures.items()]
         out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _handler_split(tp: dict[str, Any]) -> str:
+    split = tp.get("handler_cpu_ms_per_renewal")
+    if not split:
+        return ""
+    return f" ({split['all']:.1f}: {split['aws_sdk']:.1f} + {split['outside_sdk']:.1f})"
 
 
 def _cold(cold: dict[str, Any] | None) -> list[str]:

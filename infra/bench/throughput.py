@@ -133,6 +133,15 @@ def measure(
         "proof": proof,
         "by_function": _by_function(window),
     }
+    # The handlers' own CPU (call log), split into the AWS SDK's (botocore, under PynamoDB and boto3)
+    # and everything else: our code, Powertools, stripe. The rest of the workers' CPU is the local
+    # Lambda runtime's (reading events, the call log).
+    by = result["by_function"]
+    handlers = sum(v["mean_cpu_ms"] * v["invocations"] for v in by.values()) / renewals
+    sdk = sum(v["sdk_cpu_ms_per_invocation"] * v["invocations"] for v in by.values()) / renewals
+    result["handler_cpu_ms_per_renewal"] = {"all": handlers, "aws_sdk": sdk, "outside_sdk": handlers - sdk}
+    calls_made = sum(v["aws_calls_per_invocation"] * v["invocations"] for v in by.values())
+    result["aws_calls_per_renewal"] = calls_made / renewals
     # What the machine could do if only the emulators spent CPU: its cores over their CPU per renewal.
     emulator_bound = cores / (emulators / renewals) if emulators > 0 else None
     result["floor_renewals_per_second"] = emulator_bound
