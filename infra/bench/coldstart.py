@@ -1,10 +1,11 @@
 """Point 1, cold start: a fresh Python process that imports each function's handler module as
 Lambda's init does (its CodeUri, then the layer, on sys.path; the template's environment; AWS
 endpoints pointed at a closed port, so nothing reaches a network), beside the floor: a process
-that only imports boto3 and makes one client. Runs are interleaved (floor, every function,
-again) so drift on a shared machine hits all alike; medians of `runs`. A run is timed from spawn
-to the end of init (Lambda's init phase), not to the process's exit. Beside each function, its
-libraries alone: the third-party modules its handler loads, imported without any of our code.
+that only imports boto3 and makes one client. Each function runs right after a floor run and
+right before its "floor + libraries" run (the floor's process also importing the third-party
+modules the handler loads, without any of our code); ratios are taken within each such trio and
+their median over `runs` rounds reported. A run is timed from spawn to the end of init (Lambda's
+init phase), not to the process's exit.
 
 Our code is compiled as the layer's build does (functions/shared/Makefile: unchecked-hash .pyc,
 since Lambda's /opt is read-only); the installed packages have their .pyc too, as the build ships
@@ -142,9 +143,9 @@ def measure_target(target: Target) -> dict[str, Any]:
 
 
 def library_target(target: Target) -> Target:
-    """A process that imports the third-party modules `target`'s handler loads (same sys.path and
-    environment), without running any of our code (so without the clients our init makes). The collector is
-    held off as renewal.startup holds it off for the handler, so the difference is our code's."""
+    """The floor's process (one DynamoDB client) that also imports the third-party modules `target`'s
+    handler loads (same sys.path and environment), without running any of our code. The collector
+    is held off as renewal.startup holds it off for the handler, so the difference is our code's."""
     environment = dict(target.environment)
     environment["PYTHONPATH"] = os.pathsep.join(str(p) for p in target.path)
     _, _, out, err, code = _spawn_measured([sys.executable, "-c", LIBRARY_LIST_CODE], target.cwd, environment)
@@ -154,7 +155,8 @@ def library_target(target: Target) -> Target:
     code_text = (
         "import gc, importlib, json, time\ngc.disable()\nstarted = time.perf_counter()\n"
         f"for name in {modules!r}:\n"
-        "    try:\n        importlib.import_module(name)\n    except Exception:\n        pass\n" + READY
+        "    try:\n        importlib.import_module(name)\n    except Exception:\n        pass\n"
+        "import boto3\nboto3.client('dynamodb')\n" + READY
     )
     return Target(LIBRARIES + target.name, code_text, target.path, target.environment, target.cwd)
 
@@ -231,14 +233,23 @@ def deployed_copy(cache: Path) -> tuple[Path, Path]:
 
 def measure(runs: int = 7, deployed_runs: int = 0, cache: Path | None = None, log: Any = print) -> dict[str, Any]:
     cache = cache or ROOT / ".local" / "bench-cold"
-    local = targets(code_copy(cache))
-    # Each function's libraries alone, imported as the handler imports them: what our code adds.
-    local += [library_target(t) for t in local if t.name != "floor"]
-    samples: dict[str, list[dict[str, Any]]] = {t.name: [] for t in local}
-    for round_no in range(runs):
-        for target in local:
-            samples[target.name].append(measure_target(target))
-        log(f"  cold start: round {round_no + 1}/{runs}")
+    floor, *functions = targets(code_copy(cache))
+    # Each function's libraries added to the floor, imported as the handler imports them: the rest
+    # of the function's cold start is our code's.
+    libraries = {t.name: library_target(t) for t in functions}
+    # Measured as trios (floor, function, floor + its libraries) back to back, and each ratio taken
+    # within its trio: the shared machine's speed drifts by tens of percent over a minute, which
+    # would otherwise land on whichever process ran in a slow moment. Round 0 warms the page cache.
+    samples: dict[str, list[dict[str, Any]]] = {"floor": []}
+    trios: dict[str, list[tuple[float, float, float]]] = {t.name: [] for t in functions}
+    for round_no in range(runs + 1):
+        for target in functions:
+            trio = [measure_target(t) for t in (floor, target, libraries[target.name])]
+            if round_no:
+                samples["floor"].append(trio[0])
+                samples.setdefault(target.name, []).append(trio[1])
+                trios[target.name].append((trio[0]["ready_ms"], trio[1]["ready_ms"], trio[2]["ready_ms"]))
+        log(f"  cold start: round {round_no}/{runs}" + (" (warm-up)" if not round_no else ""))
     deployed: dict[str, list[dict[str, Any]]] = {}
     if deployed_runs:
         code_root, layer = deployed_copy(cache)
@@ -251,9 +262,7 @@ def measure(runs: int = 7, deployed_runs: int = 0, cache: Path | None = None, lo
     floor_ms = median([s["ready_ms"] for s in samples["floor"]])
     floor_deployed = median([s["ready_ms"] for s in deployed["floor"]]) if deployed else None
     rows = []
-    for target in local:
-        if target.name.startswith(LIBRARIES):
-            continue
+    for target in (floor, *functions):
         ready = median([s["ready_ms"] for s in samples[target.name]])
         row: dict[str, Any] = {
             "function": target.name,
@@ -261,14 +270,15 @@ def measure(runs: int = 7, deployed_runs: int = 0, cache: Path | None = None, lo
             "min_ms": min(s["ready_ms"] for s in samples[target.name]),
             "init_ms": median([s["init_ms"] for s in samples[target.name]]),
             "peak_mb": median([s["maxrss_mb"] for s in samples[target.name]]),
-            "ratio": ratio(ready, floor_ms),
+            "ratio": 1.0,
             "runs": runs,
         }
         if target.name != "floor":
-            libraries = median([s["ready_ms"] for s in samples[LIBRARIES + target.name]])
-            row["libraries_ms"] = libraries
-            row["libraries_ratio"] = ratio(libraries, floor_ms)
-            row["own_code_ms"] = ready - libraries
+            measured = trios[target.name]
+            row["ratio"] = median([f / base for base, f, _ in measured])
+            row["libraries_ms"] = median([lib for _, _, lib in measured])
+            row["libraries_ratio"] = median([lib / base for base, _, lib in measured])
+            row["own_code_ms"] = median([f - lib for _, f, lib in measured])
             row["heaviest_imports"] = import_profile(target)
         if deployed and floor_deployed:
             row["deployed_median_ms"] = median([s["ready_ms"] for s in deployed[target.name]])

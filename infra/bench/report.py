@@ -226,7 +226,7 @@ def _cold(cold: dict[str, Any] | None) -> list[str]:
         "import",
         "peak memory",
         "ratio",
-        "libraries alone",
+        "floor + its libraries",
         "our code adds",
         "heaviest (own time of each package)",
     ]
@@ -254,10 +254,13 @@ def _cold(cold: dict[str, Any] | None) -> list[str]:
         "",
         f"A fresh process per run importing the handler module (Lambda's init: its CodeUri and the layer on"
         f" `sys.path`, all code compiled as the layer's build ships it, the template's environment, AWS endpoints"
-        f" pointed at a closed port), median of {cold['functions'][0]['runs']} interleaved runs. Floor:"
+        f" pointed at a closed port), median of {cold['functions'][0]['runs']} runs after a warm-up; a ratio is the"
+        " median, over the runs, of the function's run over the floor run just before it (the machine's speed"
+        " drifts). Floor:"
         f' {cold["floor"]}, {_f(cold["floor_ms"], 0, " ms")}. "median" is spawn to the end of init (not to the'
-        ' process\'s exit); "import" the handler import alone; "libraries alone" a process importing the'
-        " third-party modules that function's handler loads, without our code (nor the clients our init makes);"
+        ' process\'s exit); "import" the handler import alone; "floor + its libraries" the floor\'s process also'
+        " importing the third-party modules that function's handler loads, without any of our code, so \"our code"
+        ' adds" is the rest (negative where a function makes no AWS client at init: the floor makes one);'
         ' "heaviest" from `python -X importtime` (ms of each package\'s own module bodies).',
         "",
         *_table(header, rows),
