@@ -2,7 +2,7 @@
 and package size, each beside a floor measured in the same run (issue 8). Starts its own local
 stack on free ports, prints a table and writes BENCHMARKS.md and BENCHMARKS.json.
 
-    python -m infra.bench [--requests 1000] [--orders 1000] [--route-seconds 12] [--quick]
+    python -m infra.bench [--requests 1000] [--orders 1000] [--route-seconds 5] [--quick]
         [--only cold,latency,throughput,cost,reminders,package] [--deployed-cold-start 3]"""
 
 from __future__ import annotations
@@ -304,11 +304,13 @@ def _sdk_per_call(by_function: dict[str, Any]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1000, help="requests per route (warm latency)")
-    parser.add_argument("--route-seconds", type=float, default=5.0, help="time budget of a route without a goal")
+    parser.add_argument(
+        "--route-seconds", type=float, default=None, help="time budget of a route without a goal (to try the bench)"
+    )
     parser.add_argument("--orders", type=int, default=1000, help="paid orders pushed (throughput)")
     parser.add_argument("--customers", type=int, default=50)
     parser.add_argument("--renewals", type=int, default=10, help="renewals measured for the cost")
-    parser.add_argument("--cold-runs", type=int, default=9)
+    parser.add_argument("--cold-runs", type=int, default=7)
     parser.add_argument(
         "--deployed-cold-start", type=int, default=0, metavar="RUNS", help="also runs without bytecode (SAM's build)"
     )
