@@ -46,22 +46,19 @@ boto3.client("dynamodb")
 """
     + READY
 )
-HANDLER_CODE = (
-    """import importlib, json, os, time
-started = time.perf_counter()
-module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
+# What Lambda's init does: import the template's Handler module and look the function up.
+IMPORT_HANDLER = """module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
 getattr(importlib.import_module(module_name), function_name)
 """
-    + READY
-)
+HANDLER_CODE = "import importlib, json, os, time\nstarted = time.perf_counter()\n" + IMPORT_HANDLER + READY
 # The third-party modules a handler's import left in sys.modules, in the order they were loaded.
-LIBRARY_LIST_CODE = """import importlib, json, os
-module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
-getattr(importlib.import_module(module_name), function_name)
-import sys
-loaded = list(sys.modules.items())
+LIBRARY_LIST_CODE = (
+    "import importlib, json, os, sys\n"
+    + IMPORT_HANDLER
+    + """loaded = list(sys.modules.items())
 print(json.dumps([name for name, m in loaded if "site-packages" in (getattr(m, "__file__", "") or "")]))
 """
+)
 LIBRARIES = "libraries of "
 
 
@@ -155,7 +152,7 @@ def library_target(target: Target) -> Target:
     code_text = (
         "import gc, importlib, json, time\ngc.disable()\nstarted = time.perf_counter()\n"
         f"for name in {modules!r}:\n"
-        "    try:\n        importlib.import_module(name)\n    except Exception:\n        pass\n"
+        "    importlib.import_module(name)\n"
         "import boto3\nboto3.client('dynamodb')\n" + READY
     )
     return Target(LIBRARIES + target.name, code_text, target.path, target.environment, target.cwd)

@@ -129,7 +129,7 @@ def _kind(pid: int, root: int) -> str:
         return f"lambda:{function_of(name)}"
     if "DynamoDBLocal" in command:
         return "DynamoDB Local (Java)"
-    if "moto_server" in command or "aws_emulator.py" in command:
+    if "aws_emulator.py" in command:  # infra/local/aws_emulator.py: moto's server
         return "moto (SQS, SES, Cognito, Secrets Manager)"
     return "other"
 

@@ -1,0 +1,63 @@
+"""The local moto server's speed fixes (infra/local/aws_emulator.py) keep moto's answers: the
+retention check still drops messages older than the queue's retention period, without
+recomputing every queue attribute for each message received."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.sqs import models as sqs_models
+
+import infra.local.aws_emulator  # noqa: F401  (applies the fixes, as the server script does)
+
+
+@pytest.fixture
+def sqs() -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.client("sqs", region_name="us-east-1")
+
+
+def _queue(url: str) -> Any:
+    return sqs_models.sqs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].get_queue(url.rsplit("/", 1)[1])
+
+
+def test_a_message_past_the_retention_period_is_not_received(sqs: Any) -> None:
+    url = sqs.create_queue(QueueName="kept", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="new")
+    sqs.send_message(QueueUrl=url, MessageBody="old")
+    old = next(m for m in _queue(url)._messages if m.body == "old")
+    old.sent_timestamp -= 61_000  # sent 61 s ago, against a 60 s retention
+
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+
+    assert [m["Body"] for m in received] == ["new"]  # moto stops at the expired one, as before the fix
+
+
+def test_receiving_does_not_recount_the_queue_for_each_message(sqs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = sqs.create_queue(QueueName="busy")["QueueUrl"]
+    for i in range(10):
+        sqs.send_message(QueueUrl=url, MessageBody=str(i))
+    counted = []
+    attributes = sqs_models.Queue.attributes
+
+    def counting(queue: Any) -> Any:
+        counted.append(queue.name)
+        return attributes.fget(queue)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(sqs_models.Queue, "attributes", property(counting))
+
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+
+    assert len(received) == 10
+    assert len(counted) < len(received)  # moto alone computes them (three counts each) per message
+
+
+def test_the_service_list_is_moto_s_own() -> None:
+    from moto import backends
+
+    assert set(backends.list_of_moto_modules()) >= {"sqs", "ses", "cognitoidp", "secretsmanager", "scheduler"}
