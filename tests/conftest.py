@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -71,9 +70,8 @@ def is_local(outputs: dict[str, str]) -> bool:
 @pytest.fixture
 def new_customer(outputs: dict[str, str]) -> dict[str, Any]:
     """A freshly signed-up, confirmed customer and their ID token."""
-    from infra.local.client import log_in, sign_up
+    from infra.local.client import log_in, new_credentials, sign_up
 
-    email = f"user-{uuid.uuid4().hex[:10]}@example.com"
-    password = "Pass-word-" + uuid.uuid4().hex[:6]
+    email, password = new_credentials("user")
     sign_up(outputs, email, password)
     return {"email": email, "password": password, "token": log_in(outputs, email, password)}

@@ -8,7 +8,6 @@ import hmac
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -61,10 +60,9 @@ class Api:
 
     # ------------------------------------------------------------ customers
     def customer(self, tag: str) -> dict[str, str]:
-        from infra.local.client import log_in, sign_up
+        from infra.local.client import log_in, new_credentials, sign_up
 
-        email = f"bench-{tag}-{uuid.uuid4().hex[:8]}@example.com"
-        password = "Bench-pass-1" + uuid.uuid4().hex[:6]
+        email, password = new_credentials(f"bench-{tag}")
         sign_up(self.outputs, email, password)
         token = log_in(self.outputs, email, password)
         account = self.call("GET", "/account", token)

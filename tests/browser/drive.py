@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import uuid
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, expect
+
+from infra.local.client import new_credentials as client_credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -52,7 +53,7 @@ def retail_card(index: int) -> dict[str, str]:
 
 
 def new_credentials() -> tuple[str, str]:
-    return f"web-{uuid.uuid4().hex[:10]}@example.com", "Pass-word-1" + uuid.uuid4().hex[:6]  # always a digit
+    return client_credentials("web")
 
 
 def open_site(page: Page, url: str) -> None:

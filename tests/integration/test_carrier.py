@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,7 @@ import boto3
 import pytest
 import requests
 
-from infra.local.client import call, log_in, sign_up
+from infra.local.client import call, log_in, new_credentials, sign_up
 from infra.redrive import redrive
 from tests.support import buy_plan, pay, wait_for
 
@@ -70,8 +69,7 @@ def drain(client: Any, queue_url: str) -> list[str]:
 
 
 def customer(outputs: dict[str, str]) -> dict[str, Any]:
-    email = f"carrier-{uuid.uuid4().hex[:10]}@example.com"
-    password = "Pass-word-" + uuid.uuid4().hex[:6]
+    email, password = new_credentials("carrier")
     sign_up(outputs, email, password)
     token = log_in(outputs, email, password)
     return {"email": email, "token": token, "iccid": call(outputs, "GET", "/account", token).json()["iccid"]}

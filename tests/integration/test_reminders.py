@@ -70,13 +70,10 @@ def customer(outputs: dict[str, str], new_customer_factory: Any, plan_id: str, *
 
 @pytest.fixture
 def new_customer_factory(outputs: dict[str, str]) -> Any:
-    import uuid
-
-    from infra.local.client import log_in, sign_up
+    from infra.local.client import log_in, new_credentials, sign_up
 
     def make() -> dict[str, Any]:
-        email = f"remind-{uuid.uuid4().hex[:10]}@example.com"
-        password = "Pass-word-" + uuid.uuid4().hex[:6]
+        email, password = new_credentials("remind")
         sign_up(outputs, email, password)
         return {"email": email, "token": log_in(outputs, email, password)}
 
