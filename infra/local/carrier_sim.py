@@ -163,6 +163,11 @@ class CarrierSimulator:
                 return 404, _error("unknown_line", f"no bundles on {iccid}")
             return 200, self._line_view(iccid)
 
+    def line_snapshot(self, iccid: str) -> dict[str, Any]:
+        """What the simulator holds for a line, known or not (tests read it through /_sim)."""
+        with self._lock:
+            return self._line_view(iccid)
+
     def _line_view(self, iccid: str) -> dict[str, Any]:
         now = self.clock()
         return {
@@ -333,7 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
             sim.reset()
             return 200, {"reset": True}
         if path.startswith("/_sim/lines/") and method == "GET":
-            return 200, sim._line_view(path.rsplit("/", 1)[-1])
+            return 200, sim.line_snapshot(path.rsplit("/", 1)[-1])
         return 404, _error("route_not_found", f"no route {method} {path}")
 
 
