@@ -100,12 +100,8 @@ def _start(command: list[str], cwd: Path, log_path: Path) -> subprocess.Popen[by
 
 def start_dynamodb_local(port: int, jar_dir: Path, log_dir: Path) -> subprocess.Popen[bytes]:
     # No bind-address option exists: it listens on all interfaces; we only ever address 127.0.0.1.
-    # C1 only and the serial collector: on 2 shared cores C2's background compiling and a parallel
-    # collector cost more CPU than they win back in a test or bench run (decisions, 2026-12-02).
     command = [
         "java",
-        "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1",
         "-Djava.library.path=./DynamoDBLocal_lib",
         "-jar",
         "DynamoDBLocal.jar",
