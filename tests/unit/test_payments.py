@@ -540,7 +540,9 @@ def test_unknown_event_types_are_acknowledged_and_ignored(world: World) -> None:
     assert world.fulfilment.handle_webhook(*signed(event)) == {"received": True, "handled": False}
 
 
-@pytest.mark.parametrize("how", ["missing", "garbage", "stale", "wrong-secret", "tampered", "not-json", "no-data"])
+@pytest.mark.parametrize(
+    "how", ["missing", "garbage", "stale", "wrong-secret", "tampered", "not-json", "json-array", "not-utf8", "no-data"]
+)
 def test_bad_signatures_and_bodies_are_400_and_write_nothing(world: World, how: str) -> None:
     event, _ = about_our_order(world, "checkout.session.completed")
     world.payments.pay(event["data"]["object"]["id"])
@@ -553,9 +555,23 @@ def test_bad_signatures_and_bodies_are_400_and_write_nothing(world: World, how: 
         "wrong-secret": signed(event, secret="whsec_other"),
         "tampered": (payload.replace(b'"amount_total": 1000', b'"amount_total": 1'), header),
         "not-json": (b"{not json", stripe.WebhookSignature.generate_signature_header("{not json", WEBHOOK_SECRET)),
+        "json-array": (b"[1, 2]", stripe.WebhookSignature.generate_signature_header("[1, 2]", WEBHOOK_SECRET)),
+        "not-utf8": (b"\xff{}", header),
         "no-data": signed({"id": "evt_x", "object": "event", "type": "checkout.session.completed"}),
     }[how]
     with pytest.raises(BadEvent) as refused:
         world.fulfilment.handle_webhook(*arguments)
     assert refused.value.status == 400
     assert world.events.recorded == {} and world.queue.sent == [] and world.orders.orders == before
+
+
+@pytest.mark.parametrize("event_type", sorted(json.loads(FIXTURES.read_text())["events"]))
+def test_a_verified_event_reads_as_stripe_s_own_construct_event_gives_it(event_type: str) -> None:
+    """verify_event checks with stripe's WebhookSignature and parses plain JSON; what it returns
+    must be what `stripe.Webhook.construct_event(...).to_dict()` would have given, except that the
+    SDK turns decimal-string fields (a session's `currency_conversion.fx_rate`) into Decimal; we
+    read none of them and keep Stripe's strings."""
+    payload, header = signed(official(event_type))
+    verifier = StripePayments(secret=lambda: {"api_key": "sk_test_unit", "webhook_secret": WEBHOOK_SECRET})
+    constructed = stripe.Webhook.construct_event(payload.decode(), header, WEBHOOK_SECRET).to_dict()
+    assert verifier.verify_event(payload, header) == json.loads(json.dumps(constructed, default=str))
