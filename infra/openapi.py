@@ -31,8 +31,10 @@ print(json.dumps(schema.model_dump(mode="json", by_alias=True, exclude_none=True
 """
 
 
-def _function_document(code_dir: Path, layer_dirs: list[Path]) -> dict[str, Any]:
+def _function_document(code_dir: Path, layer_dirs: list[Path], environment: dict[str, str]) -> dict[str, Any]:
+    # The function's own environment from the template: its init builds its wiring, which reads it.
     env = {
+        **environment,
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": os.pathsep.join([str(code_dir), *map(str, layer_dirs)]),
         "AWS_REGION": "us-east-1",
@@ -61,7 +63,7 @@ def build() -> tuple[dict[str, Any], list[str]]:
         routed = {(r.method.lower(), r.path) for r in spec.http_routes}
         if not routed:
             continue
-        document = _function_document(Path(spec.code_dir), [Path(p) for p in spec.layer_dirs])
+        document = _function_document(Path(spec.code_dir), [Path(p) for p in spec.layer_dirs], spec.environment)
         served = {(m, p) for p, ops in document.get("paths", {}).items() for m in ops}
         hidden = {("get", "/openapi.json")}  # served, deliberately not described by itself
         for method, path in sorted(routed - served - hidden):

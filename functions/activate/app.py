@@ -20,11 +20,12 @@ logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
+activator = activation()  # built at init, its AWS clients too (renewal.wiring)
 
 
 def activate_record(record: SQSRecord) -> str:
     order_id = json.loads(record.body)["order_id"]
-    status = activation().activate(order_id)
+    status = activator.activate(order_id)
     logger.info("activation", extra={"order_id": order_id, "status": status})
     metrics.add_metric(name=f"Orders_{status}", unit=MetricUnit.Count, value=1)
     return status

@@ -23,6 +23,8 @@ from renewal.wiring import checkout_service, fulfilment
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
 app = create_resolver()
+checkouts = checkout_service()  # built at init, their AWS clients too (renewal.wiring)
+payments = fulfilment()
 
 idempotency = idempotency_config("account_id")
 
@@ -30,7 +32,7 @@ idempotency = idempotency_config("account_id")
 @idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence_store())
 def start_checkout_once(request: dict[str, Any]) -> dict[str, Any]:
     body = request["body"]
-    return checkout_service().start(Identity(**request["identity"]), body["plan_id"], body["currency"])
+    return checkouts.start(Identity(**request["identity"]), body["plan_id"], body["currency"])
 
 
 @app.post("/checkout", summary="Start paying for a plan", security=CUSTOMER, responses=ERROR_RESPONSES)
@@ -38,7 +40,7 @@ def checkout(body: Annotated[CheckoutIn, Body()]) -> tuple[CheckoutOut, int]:
     identity = caller(app)
     key = app.current_event.headers.get("idempotency-key")
     if not key:
-        started = checkout_service().start(identity, body.plan_id, body.currency)
+        started = checkouts.start(identity, body.plan_id, body.currency)
     else:
         request = {
             "account_id": identity.account_id,
@@ -59,7 +61,7 @@ def checkout(body: Annotated[CheckoutIn, Body()]) -> tuple[CheckoutOut, int]:
     "/orders/<order_id>/sync", summary="Re-read the payment from Stripe", security=CUSTOMER, responses=ERROR_RESPONSES
 )
 def sync_order(order_id: Annotated[str, Path(max_length=64)]) -> OrderOut:
-    return OrderOut.model_validate(fulfilment().sync(caller(app).account_id, order_id).view())
+    return OrderOut.model_validate(payments.sync(caller(app).account_id, order_id).view())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from renewal.adapters.aws import prepare
 from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore, DynamoPlanCatalog
 from renewal.adapters.dynamodb_orders import DynamoOrderStore
 from renewal.domain.errors import NotFound
@@ -40,6 +41,7 @@ app = create_resolver()
 plans = DynamoPlanCatalog()
 accounts = AccountService(DynamoAccountStore(), DynamoLineStore())
 order_store = DynamoOrderStore()
+prepare("dynamodb")  # the AWS client at init, not in the first request (renewal.adapters.aws)
 
 
 @app.get("/plans", summary="List plans", responses=ERROR_RESPONSES)

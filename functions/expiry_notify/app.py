@@ -21,6 +21,7 @@ from renewal.wiring import reminder_run
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
+reminders = reminder_run()  # built at init, its AWS clients too (renewal.wiring)
 
 
 @logger.inject_lambda_context
@@ -29,7 +30,7 @@ metrics = Metrics()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     moment = event.get("now") or event.get("scheduled_time")
     as_of = from_iso(str(moment)) if moment else utc_now()
-    report = reminder_run().run(as_of)
+    report = reminders.run(as_of)
     logger.info("reminder run", extra={"run_id": event.get("run_id"), **report})
     metrics.add_metric(name="ReminderLinesDue", unit=MetricUnit.Count, value=report["due_lines"])
     metrics.add_metric(name="RemindersQueued", unit=MetricUnit.Count, value=report["queued"])

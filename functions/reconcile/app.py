@@ -20,6 +20,7 @@ from renewal.wiring import reconciliation
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
+reconciler = reconciliation()  # built at init, its AWS clients too (renewal.wiring)
 
 
 @logger.inject_lambda_context
@@ -27,7 +28,7 @@ metrics = Metrics()
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     moment = event.get("now")
-    report = reconciliation().run(from_iso(str(moment)) if moment else None)
+    report = reconciler.run(from_iso(str(moment)) if moment else None)
     metrics.add_metric(name="OrdersWaiting", unit=MetricUnit.Count, value=report["orders_waiting"])
     metrics.add_metric(name="OrdersRequeued", unit=MetricUnit.Count, value=len(report["requeued"]))
     metrics.add_metric(name="ReconciliationIssues", unit=MetricUnit.Count, value=report["new_issues"])

@@ -21,11 +21,12 @@ logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.SQS)
+sender = reminder_sender()  # built at init, its AWS clients too (renewal.wiring)
 
 
 def send_record(record: SQSRecord) -> str:
     message = ReminderMessage.from_json(json.loads(record.body))
-    outcome = reminder_sender().send(message)
+    outcome = sender.send(message)
     logger.info("reminder", extra={"reminder_id": message.key.id, "outcome": outcome})
     metrics.add_metric(name=f"Reminders_{outcome}", unit=MetricUnit.Count, value=1)
     return outcome

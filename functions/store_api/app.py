@@ -14,6 +14,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from renewal.adapters.aws import prepare
 from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore, DynamoPlanCatalog
 from renewal.adapters.dynamodb_orders import DynamoOrderStore
 from renewal.adapters.dynamodb_stores import DynamoStores
@@ -37,6 +38,7 @@ sales = StoreSales(
     DynamoOrderStore(),
     SqsActivationQueue(),
 )
+prepare("dynamodb", "sqs")  # the AWS clients at init, not in the first request (renewal.adapters.aws)
 idempotency = idempotency_config("staff_id")
 
 

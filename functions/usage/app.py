@@ -21,6 +21,7 @@ from renewal.wiring import usage_ingest
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
 app = create_resolver()
+ingest = usage_ingest()  # built at init, its AWS clients too (renewal.wiring)
 
 
 @app.post(
@@ -38,7 +39,7 @@ def usage_records() -> Response[str]:
     body = event.body or ""
     # The signature covers the raw bytes: decode API Gateway's base64, never re-serialise JSON.
     payload = base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
-    report = usage_ingest().ingest(payload, event.headers.get("usage-signature"))
+    report = ingest.ingest(payload, event.headers.get("usage-signature"))
     return Response(202, "application/json", json.dumps(report))
 
 

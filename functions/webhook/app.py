@@ -19,6 +19,7 @@ from renewal.wiring import fulfilment
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
 app = create_resolver()
+payments = fulfilment()  # built at init, its AWS clients too (renewal.wiring)
 
 
 @app.post("/webhooks/stripe", summary="Stripe events (signed)", responses=ERROR_RESPONSES)
@@ -27,7 +28,7 @@ def stripe_webhook() -> WebhookAck:
     body = event.body or ""
     # The signature covers the raw bytes: decode API Gateway's base64, never re-serialise JSON.
     payload = base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
-    return WebhookAck.model_validate(fulfilment().handle_webhook(payload, event.headers.get("stripe-signature")))
+    return WebhookAck.model_validate(payments.handle_webhook(payload, event.headers.get("stripe-signature")))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

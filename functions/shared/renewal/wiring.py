@@ -1,4 +1,6 @@
-"""Builds use cases over the real adapters, once per Lambda instance (and only what is asked)."""
+"""Builds use cases over the real adapters, once per Lambda instance (and only what is asked).
+Each handler builds its own at init, where Lambda runs it before the first request; `prepare`
+makes the AWS clients there too (renewal.adapters.aws)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import os
 from datetime import timedelta
 from functools import cache
 
+from renewal.adapters.aws import prepare
 from renewal.domain.timeutil import utc_now
 from renewal.settings import reminder_policy
 from renewal.usecases.activation import Activation
@@ -30,6 +33,7 @@ def checkout_service() -> CheckoutService:
         methods_by_currency=CheckoutSettings.parse_methods(os.environ.get("PAYMENT_METHODS_BY_CURRENCY", "")),
     )
     accounts = AccountService(DynamoAccountStore(), DynamoLineStore())
+    prepare("dynamodb", "secretsmanager")
     return CheckoutService(DynamoPlanCatalog(), accounts, DynamoOrderStore(), StripePayments(), settings)
 
 
@@ -40,6 +44,7 @@ def fulfilment() -> Fulfilment:
     from renewal.adapters.queue import SqsActivationQueue
     from renewal.adapters.stripe_payments import StripePayments
 
+    prepare("dynamodb", "sqs", "secretsmanager")
     return Fulfilment(DynamoOrderStore(), DynamoLineStore(), StripePayments(), SqsActivationQueue(), DynamoEventLog())
 
 
@@ -50,6 +55,7 @@ def activation() -> Activation:
     from renewal.adapters.dynamodb_orders import DynamoOrderStore
     from renewal.adapters.mail import SesMailer
 
+    prepare("dynamodb", "sesv2", "secretsmanager")
     return Activation(DynamoOrderStore(), DynamoLineStore(), SesMailer(), HttpCarrier())
 
 
@@ -58,6 +64,7 @@ def reminder_run() -> ReminderRun:
     from renewal.adapters.dynamodb_reminders import DynamoReminderIndex
     from renewal.adapters.queue import SqsReminderQueue
 
+    prepare("dynamodb", "sqs")
     return ReminderRun(DynamoReminderIndex(), SqsReminderQueue(), reminder_policy())
 
 
@@ -67,6 +74,7 @@ def reminder_sender() -> ReminderSender:
     from renewal.adapters.dynamodb_reminders import DynamoReminderLog
     from renewal.adapters.mail import PacedMailer, SesMailer
 
+    prepare("dynamodb", "sesv2")
     # Each of the event source's concurrent senders takes its share of the account's SES rate.
     per_sender = float(os.environ.get("MAIL_SEND_RATE_PER_SECOND", "10")) / int(os.environ.get("MAIL_SENDERS", "1"))
     return ReminderSender(
@@ -85,6 +93,7 @@ def usage_ingest() -> UsageIngest:
     from renewal.adapters.queue import SqsReminderQueue
     from renewal.adapters.secrets import usage_hmac_secret
 
+    prepare("dynamodb", "sqs", "secretsmanager")
     return UsageIngest(
         DynamoLineStore(),
         DynamoUsageLedger(),
@@ -108,6 +117,7 @@ def reconciliation() -> Reconciliation:
     settings = ReconciliationSettings(
         stuck_after=timedelta(minutes=float(os.environ.get("STUCK_ACTIVATION_MINUTES", "10")))
     )
+    prepare("dynamodb", "sqs", "secretsmanager")
     return Reconciliation(
         orders, orders, lines, lines, StripePayments(), fulfilment(), SqsActivationQueue(), HttpCarrier(),
         DynamoIssueLog(), settings, utc_now,

@@ -13,7 +13,6 @@ from typing import Any
 import urllib3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities import parameters
 
 from renewal.domain.signatures import signature_header
 from renewal.domain.timeutil import from_iso
@@ -25,8 +24,9 @@ TRANSIENT = {408, 425, 429, 500, 502, 503, 504}
 
 
 def _secret() -> str:
-    value: Any = parameters.get_secret(os.environ["CARRIER_SECRET_NAME"], transform="json", max_age=300)
-    return str(value["hmac_secret"])
+    from renewal.adapters.secrets import json_secret
+
+    return str(json_secret("CARRIER_SECRET_NAME")["hmac_secret"])
 
 
 class HttpCarrier:

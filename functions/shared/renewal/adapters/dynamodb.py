@@ -31,6 +31,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from renewal.adapters.aws import share_with_pynamodb
 from renewal.domain.accounts import Account
 from renewal.domain.lines import Bundle
 from renewal.domain.pins import FailureWindow
@@ -39,6 +40,8 @@ from renewal.domain.reminders import recheck_after_write
 from renewal.domain.timeutil import from_iso, to_iso, utc_now
 from renewal.ports import AccountExists, AccountRecord, LineRecord, LineTaken
 from renewal.settings import reminder_policy
+
+share_with_pynamodb()  # every model's connection on the one botocore session (renewal.adapters.aws)
 
 POOL_AVAILABLE = "available"
 # The reminder index spreads lines over this many partition keys, so a busy day's writes and a

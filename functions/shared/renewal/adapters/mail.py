@@ -6,8 +6,7 @@ import os
 import time
 from typing import Any
 
-import boto3
-
+from renewal.adapters.aws import client
 from renewal.domain.mail import Mail
 
 
@@ -17,7 +16,7 @@ class SesMailer:
 
     def send(self, mail: Mail) -> None:
         if self._client is None:
-            self._client = boto3.client("sesv2")
+            self._client = client("sesv2")
         self._client.send_email(
             FromEmailAddress=os.environ["MAIL_FROM"],
             Destination={"ToAddresses": [mail.to]},

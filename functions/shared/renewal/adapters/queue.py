@@ -7,8 +7,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-import boto3
-
+from renewal.adapters.aws import client
 from renewal.domain.reminders import ReminderMessage
 
 
@@ -18,7 +17,7 @@ class SqsActivationQueue:
 
     def enqueue(self, order_id: str) -> None:
         if self._client is None:
-            self._client = boto3.client("sqs")
+            self._client = client("sqs")
         self._client.send_message(
             QueueUrl=os.environ["ACTIVATION_QUEUE_URL"], MessageBody=json.dumps({"order_id": order_id})
         )
@@ -32,7 +31,7 @@ class SqsReminderQueue:
 
     def send(self, messages: Sequence[ReminderMessage]) -> None:
         if self._client is None:
-            self._client = boto3.client("sqs")
+            self._client = client("sqs")
         for start in range(0, len(messages), 10):
             batch = messages[start : start + 10]
             answer = self._client.send_message_batch(

@@ -1,15 +1,28 @@
 """Secrets an operator creates before deploying (README "Deploying"), read at run time through
-Powertools (cached five minutes per instance)."""
+Powertools' Secrets Manager provider (cached five minutes per instance) on the shared session."""
 
 from __future__ import annotations
 
 import os
+from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+from renewal.adapters.aws import client
+
+
+@cache
+def _provider() -> SecretsProvider:
+    return SecretsProvider(boto3_client=client("secretsmanager"))
+
+
+def json_secret(name_variable: str) -> dict[str, Any]:
+    """The JSON secret named by environment variable `name_variable`."""
+    value: Any = _provider().get(os.environ[name_variable], transform="json", max_age=300)
+    return dict(value)
 
 
 def usage_hmac_secret() -> str:
     """The key shared with the carrier that signs POST /usage/records."""
-    value: Any = parameters.get_secret(os.environ["USAGE_HMAC_SECRET_NAME"], transform="json", max_age=300)
-    return str(value["hmac_secret"])
+    return str(json_secret("USAGE_HMAC_SECRET_NAME")["hmac_secret"])

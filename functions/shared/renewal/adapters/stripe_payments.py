@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 import stripe
-from aws_lambda_powertools.utilities import parameters
 
+from renewal.adapters.secrets import json_secret
 from renewal.domain.orders import Order, PaidSession
 from renewal.ports import InvalidEvent, PaymentProviderError, Refund
 
@@ -18,8 +18,7 @@ SIGNATURE_TOLERANCE_S = 300
 
 
 def _secret() -> dict[str, str]:
-    value: Any = parameters.get_secret(os.environ["STRIPE_SECRET_NAME"], transform="json", max_age=300)
-    return dict(value)
+    return {key: str(value) for key, value in json_secret("STRIPE_SECRET_NAME").items()}
 
 
 class StripePayments:

@@ -26,7 +26,11 @@ def idempotency_config(caller_field: str) -> IdempotencyConfig:
 
 
 def persistence_store() -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE", "missing-env-IDEMPOTENCY_TABLE"))
+    from renewal.adapters.aws import client
+
+    return DynamoDBPersistenceLayer(
+        table_name=os.environ.get("IDEMPOTENCY_TABLE", "missing-env-IDEMPOTENCY_TABLE"), boto3_client=client("dynamodb")
+    )
 
 
 def call_once(function: Callable[..., dict[str, Any]], request: dict[str, Any]) -> dict[str, Any]:
