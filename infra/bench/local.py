@@ -73,6 +73,34 @@ def read_calls(folder: Path) -> list[dict[str, Any]]:
     return lines
 
 
+def first_requests(folder: Path) -> dict[str, dict[str, Any]]:
+    """Per function, from the call log: the CPU of each worker's first request (the one right
+    after its init, so what a cold invocation adds to init) and the median of its later ones."""
+    from statistics import median
+
+    firsts: dict[str, list[float]] = {}
+    later: dict[str, list[float]] = {}
+    for path in sorted(folder.glob("*.jsonl")):  # one file per worker process
+        first_seen = False
+        for text in path.read_text().splitlines():
+            try:
+                line = json.loads(text)
+            except json.JSONDecodeError:
+                continue
+            if line.get("t") != "inv":
+                continue
+            (later if first_seen else firsts).setdefault(function_of(line["fn"]), []).append(float(line["cpu_ms"]))
+            first_seen = True
+    return {
+        name: {
+            "workers": len(cpu),
+            "first_cpu_ms": median(cpu),
+            "later_cpu_ms": median(later[name]) if later.get(name) else None,
+        }
+        for name, cpu in firsts.items()
+    }
+
+
 def function_of(name: str) -> str:
     """`renewal-local-WebhookFunction` -> `WebhookFunction`."""
     return name.rsplit("-", 1)[-1]

@@ -194,7 +194,7 @@ def markdown(results: dict[str, Any]) -> str:
         out += ["## Goals not met: the gap and what limits it", ""]
         out += [f"- {g}" for g in gaps]
         out.append("")
-    out += _cold(results.get("cold_start"))
+    out += _cold(results.get("cold_start"), results.get("first_requests") or {})
     out += _latency(results.get("latency"))
     out += _throughput(results.get("throughput"))
     out += _cost(results.get("cost"))
@@ -215,7 +215,7 @@ def _handler_split(tp: dict[str, Any]) -> str:
     return f" ({split['all']:.1f}: {split['aws_sdk']:.1f} + {split['outside_sdk']:.1f})"
 
 
-def _cold(cold: dict[str, Any] | None) -> list[str]:
+def _cold(cold: dict[str, Any] | None, first: dict[str, dict[str, Any]]) -> list[str]:
     if not cold:
         return []
     deployed = any("deployed_median_ms" in r for r in cold["functions"])
@@ -228,6 +228,7 @@ def _cold(cold: dict[str, Any] | None) -> list[str]:
         "ratio",
         "floor + its libraries",
         "our code adds",
+        "first request CPU (later)",
         "heaviest (own time of each package)",
     ]
     if deployed:
@@ -244,6 +245,7 @@ def _cold(cold: dict[str, Any] | None) -> list[str]:
             _x(r["ratio"]),
             f"{_f(r.get('libraries_ms'), 0, ' ms')} ({_x(r.get('libraries_ratio'))})" if "libraries_ms" in r else "–",
             _f(r.get("own_code_ms"), 0, " ms") if "own_code_ms" in r else "–",
+            _first_request(first.get(r["function"])),
             heavy or "–",
         ]
         if deployed:
@@ -260,8 +262,11 @@ def _cold(cold: dict[str, Any] | None) -> list[str]:
         f' {cold["floor"]}, {_f(cold["floor_ms"], 0, " ms")}. "median" is spawn to the end of init (not to the'
         ' process\'s exit); "import" the handler import alone; "floor + its libraries" the floor\'s process also'
         " importing the third-party modules that function's handler loads, without any of our code, so \"our code"
-        ' adds" is the rest (negative where a function makes no AWS client at init: the floor makes one);'
-        ' "heaviest" from `python -X importtime` (ms of each package\'s own module bodies).',
+        ' adds" is the rest; "first request CPU" the CPU of the first request each worker of the local stack'
+        " served right after its init (median over the workers), beside the median of its later requests, from"
+        " the bench's call log: what a cold invocation adds to init (the handlers build their use cases and AWS"
+        ' clients at init, so it is near a warm request); "heaviest" from `python -X importtime` (ms of each'
+        " package's own module bodies).",
         "",
         *_table(header, rows),
         "",
@@ -274,6 +279,13 @@ def _cold(cold: dict[str, Any] | None) -> list[str]:
             "",
         ]
     return text
+
+
+def _first_request(row: dict[str, Any] | None) -> str:
+    if not row:
+        return "–"  # not invoked through the local stack in this run
+    later = row.get("later_cpu_ms")
+    return f"{_f(row['first_cpu_ms'], 0, ' ms')} ({_f(later, 0, ' ms') if later is not None else '–'})"
 
 
 def _latency(latency: dict[str, Any] | None) -> list[str]:

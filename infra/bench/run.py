@@ -238,9 +238,9 @@ def _cold_text(over: list[dict[str, Any]], functions: int) -> str:
             " OpenAPI params, pydantic), PynamoDB, and for some the idempotency utility or the stripe SDK. Only"
             " dropping one of them (which the guide asks us to use) would meet the goal there. Our own init adds "
             + ", ".join(f"{r['function']} {r.get('own_code_ms', 0):+.0f} ms" for r in by_libraries)
-            + " on top: importing our modules, registering the validated routes, Tracer's patching and, in the"
-            " functions taking an Idempotency-Key, the idempotency utility's DynamoDB client (negative where a"
-            " function makes no AWS client at init, as the floor does)."
+            + " on top: importing our modules and adapters, registering the validated routes, Tracer's patching"
+            " and building the function's use cases and AWS clients (on one botocore session, so past the"
+            " floor's own client each further one costs a few ms)."
         )
     if by_own_code:
         text += (
@@ -251,15 +251,12 @@ def _cold_text(over: list[dict[str, Any]], functions: int) -> str:
                 for r in by_own_code
             )
             + " our init crosses the line: the `renewal` package's module bodies (PynamoDB models, dataclasses),"
-            " building the request and response models and registering the validated routes, and Tracer"
-            " patching botocore."
+            " building the use cases with their AWS clients, the request and response models where there is a"
+            " resolver, and Tracer patching botocore."
         )
     worst = max(over, key=lambda r: r["ratio"])
     heavy = ", ".join(f"{h['module']} {h['ms']:.0f} ms" for h in worst.get("heaviest_imports", [])[:4])
-    return (
-        text + f" The worst, {worst['function']}, spends its import time most in {heavy}; the queue and schedule"
-        " functions, without a resolver, are near or under the floor."
-    )
+    return text + f" The worst, {worst['function']}, spends its import time most in {heavy}."
 
 
 def _names_libraries(rows: list[dict[str, Any]]) -> str:
@@ -405,7 +402,11 @@ def main(argv: list[str] | None = None) -> int:
         stage("cost", "4. cost per renewal", lambda: cost.measure(live_stack(), args.renewals, log=log))
         stage("reminders", "5. reminder scaling", lambda: reminder_scaling(live_stack().outputs, sizes))
     finally:
+        from infra.bench.local import first_requests
+
         for stack in stacks:
+            for name, row in first_requests(stack.call_log).items():
+                results.setdefault("first_requests", {}).setdefault(name, row)  # the first stack's, if one died
             stack.stop()
     if "package" not in results and "package" not in failures:
         stage("package", "6. package size", build_package)

@@ -3,8 +3,12 @@ capacity parsing, and the report's goal lines."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from infra.bench.local import first_requests
 from infra.bench.prices import PRICES, RenewalUsage, dollars_per_million
 from infra.bench.report import summary_rows
 from infra.bench.stats import billed_gb_seconds, percentile, ratio, rounded, summary
@@ -106,3 +110,20 @@ def test_summary_rows_say_which_goals_are_met() -> None:
     assert rows[0][-1] == "no"
     assert rows[1][1] == "100"  # the largest real run, not the extrapolated one
     assert rows[1][-1] == "yes"
+
+
+def test_first_requests_take_each_workers_first_invocation(tmp_path: Path) -> None:
+    def inv(function: str, cpu_ms: float) -> str:
+        return json.dumps({"t": "inv", "fn": f"renewal-local-{function}", "cpu_ms": cpu_ms, "start": 0.0})
+
+    call = json.dumps({"t": "call", "fn": "renewal-local-WebhookFunction", "cpu_ms": 99.0})
+    (tmp_path / "WebhookFunction-1.jsonl").write_text(
+        "\n".join([call, inv("WebhookFunction", 300), inv("WebhookFunction", 10), inv("WebhookFunction", 12)])
+    )
+    (tmp_path / "WebhookFunction-2.jsonl").write_text(
+        "\n".join([inv("WebhookFunction", 100), inv("WebhookFunction", 14), '{"t": "inv", "cut'])
+    )
+    (tmp_path / "UsageFunction-3.jsonl").write_text(inv("UsageFunction", 50))
+    found = first_requests(tmp_path)
+    assert found["WebhookFunction"] == {"workers": 2, "first_cpu_ms": 200.0, "later_cpu_ms": 12.0}
+    assert found["UsageFunction"] == {"workers": 1, "first_cpu_ms": 50.0, "later_cpu_ms": None}
