@@ -7,16 +7,17 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
 from renewal.adapters.aws import prepare
-from renewal.domain.timeutil import utc_now
-from renewal.settings import reminder_policy
-from renewal.usecases.activation import Activation
-from renewal.usecases.checkout import CheckoutService, CheckoutSettings
-from renewal.usecases.payments import Fulfilment
-from renewal.usecases.reconciliation import Reconciliation, ReconciliationSettings
-from renewal.usecases.reminders import ReminderRun, ReminderSender
-from renewal.usecases.usage import UsageIngest
+
+if TYPE_CHECKING:  # each factory imports its own: a handler loads only the use cases it runs
+    from renewal.usecases.activation import Activation
+    from renewal.usecases.checkout import CheckoutService
+    from renewal.usecases.payments import Fulfilment
+    from renewal.usecases.reconciliation import Reconciliation
+    from renewal.usecases.reminders import ReminderRun, ReminderSender
+    from renewal.usecases.usage import UsageIngest
 
 
 @cache
@@ -25,6 +26,7 @@ def checkout_service() -> CheckoutService:
     from renewal.adapters.dynamodb_orders import DynamoOrderStore
     from renewal.adapters.stripe_payments import StripePayments
     from renewal.usecases.accounts import AccountService
+    from renewal.usecases.checkout import CheckoutService, CheckoutSettings
 
     settings = CheckoutSettings(
         success_url=os.environ["CHECKOUT_SUCCESS_URL"],
@@ -43,6 +45,7 @@ def fulfilment() -> Fulfilment:
     from renewal.adapters.dynamodb_orders import DynamoEventLog, DynamoOrderStore
     from renewal.adapters.queue import SqsActivationQueue
     from renewal.adapters.stripe_payments import StripePayments
+    from renewal.usecases.payments import Fulfilment
 
     prepare("dynamodb", "sqs", "secretsmanager")
     return Fulfilment(DynamoOrderStore(), DynamoLineStore(), StripePayments(), SqsActivationQueue(), DynamoEventLog())
@@ -54,6 +57,7 @@ def activation() -> Activation:
     from renewal.adapters.dynamodb import DynamoLineStore
     from renewal.adapters.dynamodb_orders import DynamoOrderStore
     from renewal.adapters.mail import SesMailer
+    from renewal.usecases.activation import Activation
 
     prepare("dynamodb", "sesv2", "secretsmanager")
     return Activation(DynamoOrderStore(), DynamoLineStore(), SesMailer(), HttpCarrier())
@@ -63,6 +67,8 @@ def activation() -> Activation:
 def reminder_run() -> ReminderRun:
     from renewal.adapters.dynamodb_reminders import DynamoReminderIndex
     from renewal.adapters.queue import SqsReminderQueue
+    from renewal.settings import reminder_policy
+    from renewal.usecases.reminders import ReminderRun
 
     prepare("dynamodb", "sqs")
     return ReminderRun(DynamoReminderIndex(), SqsReminderQueue(), reminder_policy())
@@ -73,6 +79,7 @@ def reminder_sender() -> ReminderSender:
     from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore
     from renewal.adapters.dynamodb_reminders import DynamoReminderLog
     from renewal.adapters.mail import PacedMailer, SesMailer
+    from renewal.usecases.reminders import ReminderSender
 
     prepare("dynamodb", "sesv2")
     # Each of the event source's concurrent senders takes its share of the account's SES rate.
@@ -92,6 +99,8 @@ def usage_ingest() -> UsageIngest:
     from renewal.adapters.dynamodb_reminders import DynamoUsageLedger
     from renewal.adapters.queue import SqsReminderQueue
     from renewal.adapters.secrets import usage_hmac_secret
+    from renewal.settings import reminder_policy
+    from renewal.usecases.usage import UsageIngest
 
     prepare("dynamodb", "sqs", "secretsmanager")
     return UsageIngest(
@@ -112,6 +121,8 @@ def reconciliation() -> Reconciliation:
     from renewal.adapters.dynamodb_orders import DynamoOrderStore
     from renewal.adapters.queue import SqsActivationQueue
     from renewal.adapters.stripe_payments import StripePayments
+    from renewal.domain.timeutil import utc_now
+    from renewal.usecases.reconciliation import Reconciliation, ReconciliationSettings
 
     orders, lines = DynamoOrderStore(), DynamoLineStore()
     settings = ReconciliationSettings(
