@@ -1,6 +1,7 @@
 """Every handler module holds the garbage collector off during its init and turns it back on at
 the end (renewal.startup): a handler that forgot `ready()` would run every request without a
-collector. Each is imported in a fresh process, as Lambda's init imports it."""
+collector. And its init builds its AWS clients (renewal.adapters.aws.prepare), not its first
+request. Each is imported in a fresh process, as Lambda's init imports it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from infra.bench.coldstart import Target, targets
 AFTER_INIT = """import gc, importlib, json, os
 module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
 getattr(importlib.import_module(module_name), function_name)
-print(json.dumps({"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}))
+from renewal.adapters import aws
+clients = sorted(getattr(aws._per_thread, "clients", {}))
+print(json.dumps({"enabled": gc.isenabled(), "frozen": gc.get_freeze_count(), "clients": clients}))
 """
 
 FUNCTIONS = [t for t in targets() if t.name != "floor"]
@@ -37,6 +40,9 @@ def test_init_leaves_the_collector_on_and_init_objects_frozen(target: Target) ->
     state = json.loads(done.stdout.strip().splitlines()[-1])
     assert state["enabled"] is True
     assert state["frozen"] > 10_000  # what init made is in the permanent generation
+    # Init builds the use cases and their AWS clients, so the first request does not (every
+    # function reads or writes DynamoDB).
+    assert "dynamodb" in state["clients"], state
 
 
 def test_ready_turns_the_collector_back_on() -> None:

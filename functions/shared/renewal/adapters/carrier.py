@@ -14,6 +14,7 @@ import urllib3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from renewal.adapters.secrets import json_secret
 from renewal.domain.signatures import signature_header
 from renewal.domain.timeutil import from_iso
 from renewal.ports import BundleProvision, CarrierRefused, CarrierUnavailable, NetworkBundle, NetworkLine
@@ -24,8 +25,6 @@ TRANSIENT = {408, 425, 429, 500, 502, 503, 504}
 
 
 def _secret() -> str:
-    from renewal.adapters.secrets import json_secret
-
     return str(json_secret("CARRIER_SECRET_NAME")["hmac_secret"])
 
 
