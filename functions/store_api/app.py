@@ -38,7 +38,7 @@ sales = StoreSales(
     DynamoOrderStore(),
     SqsActivationQueue(),
 )
-prepare("dynamodb", "sqs")  # the AWS clients at init, not in the first request (renewal.adapters.aws)
+prepare("dynamodb")  # the AWS client at init, not in the first request (renewal.adapters.aws)
 idempotency = idempotency_config("staff_id")
 
 

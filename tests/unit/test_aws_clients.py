@@ -38,8 +38,9 @@ for model in (LineModel, AccountModel, OrderModel, PaymentEventModel):
 _connection().client
 persistence_store()
 _provider()
-queue.client("sqs")
-mail.client("sesv2")
+queue.SqsActivationQueue()
+queue.SqsReminderQueue()
+mail.SesMailer()
 on_main_thread = len(made)
 
 worker = threading.Thread(target=lambda: LineModel._get_connection().connection.session)

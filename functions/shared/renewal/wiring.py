@@ -1,6 +1,7 @@
 """Builds use cases over the real adapters, once per Lambda instance (and only what is asked).
-Each handler builds its own at init, where Lambda runs it before the first request; `prepare`
-makes the AWS clients there too (renewal.adapters.aws)."""
+Each handler builds its own at init, where Lambda runs it before the first request. The SQS and
+SES adapters make their clients as they are built; `prepare` makes the clients that PynamoDB and
+Powertools' Secrets Manager provider will ask the shared session for (renewal.adapters.aws)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def fulfilment() -> Fulfilment:
     from renewal.adapters.stripe_payments import StripePayments
     from renewal.usecases.payments import Fulfilment
 
-    prepare("dynamodb", "sqs", "secretsmanager")
+    prepare("dynamodb", "secretsmanager")
     return Fulfilment(DynamoOrderStore(), DynamoLineStore(), StripePayments(), SqsActivationQueue(), DynamoEventLog())
 
 
@@ -59,7 +60,7 @@ def activation() -> Activation:
     from renewal.adapters.mail import SesMailer
     from renewal.usecases.activation import Activation
 
-    prepare("dynamodb", "sesv2", "secretsmanager")
+    prepare("dynamodb", "secretsmanager")
     return Activation(DynamoOrderStore(), DynamoLineStore(), SesMailer(), HttpCarrier())
 
 
@@ -70,7 +71,7 @@ def reminder_run() -> ReminderRun:
     from renewal.settings import reminder_policy
     from renewal.usecases.reminders import ReminderRun
 
-    prepare("dynamodb", "sqs")
+    prepare("dynamodb")
     return ReminderRun(DynamoReminderIndex(), SqsReminderQueue(), reminder_policy())
 
 
@@ -81,7 +82,7 @@ def reminder_sender() -> ReminderSender:
     from renewal.adapters.mail import PacedMailer, SesMailer
     from renewal.usecases.reminders import ReminderSender
 
-    prepare("dynamodb", "sesv2")
+    prepare("dynamodb")
     # Each of the event source's concurrent senders takes its share of the account's SES rate.
     per_sender = float(os.environ.get("MAIL_SEND_RATE_PER_SECOND", "10")) / int(os.environ.get("MAIL_SENDERS", "1"))
     return ReminderSender(
@@ -102,7 +103,7 @@ def usage_ingest() -> UsageIngest:
     from renewal.settings import reminder_policy
     from renewal.usecases.usage import UsageIngest
 
-    prepare("dynamodb", "sqs", "secretsmanager")
+    prepare("dynamodb", "secretsmanager")
     return UsageIngest(
         DynamoLineStore(),
         DynamoUsageLedger(),
@@ -128,7 +129,7 @@ def reconciliation() -> Reconciliation:
     settings = ReconciliationSettings(
         stuck_after=timedelta(minutes=float(os.environ.get("STUCK_ACTIVATION_MINUTES", "10")))
     )
-    prepare("dynamodb", "sqs", "secretsmanager")
+    prepare("dynamodb", "secretsmanager")
     return Reconciliation(
         orders, orders, lines, lines, StripePayments(), fulfilment(), SqsActivationQueue(), HttpCarrier(),
         DynamoIssueLog(), settings, utc_now,

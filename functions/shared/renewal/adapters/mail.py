@@ -12,11 +12,9 @@ from renewal.domain.mail import Mail
 
 class SesMailer:
     def __init__(self) -> None:
-        self._client: Any = None
+        self._client: Any = client("sesv2")  # made now (at init), on the shared session
 
     def send(self, mail: Mail) -> None:
-        if self._client is None:
-            self._client = client("sesv2")
         self._client.send_email(
             FromEmailAddress=os.environ["MAIL_FROM"],
             Destination={"ToAddresses": [mail.to]},

@@ -13,11 +13,9 @@ from renewal.domain.reminders import ReminderMessage
 
 class SqsActivationQueue:
     def __init__(self) -> None:
-        self._client: Any = None
+        self._client: Any = client("sqs")  # made now (at init), on the shared session
 
     def enqueue(self, order_id: str) -> None:
-        if self._client is None:
-            self._client = client("sqs")
         self._client.send_message(
             QueueUrl=os.environ["ACTIVATION_QUEUE_URL"], MessageBody=json.dumps({"order_id": order_id})
         )
@@ -27,11 +25,9 @@ class SqsReminderQueue:
     """The reminder-mail queue: messages go in batches of ten (SQS's most per request)."""
 
     def __init__(self) -> None:
-        self._client: Any = None
+        self._client: Any = client("sqs")
 
     def send(self, messages: Sequence[ReminderMessage]) -> None:
-        if self._client is None:
-            self._client = client("sqs")
         for start in range(0, len(messages), 10):
             batch = messages[start : start + 10]
             answer = self._client.send_message_batch(

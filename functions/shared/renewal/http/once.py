@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
+from renewal.adapters.aws import client
 from renewal.domain.errors import Conflict, InvalidInput
 
 
@@ -26,8 +27,6 @@ def idempotency_config(caller_field: str) -> IdempotencyConfig:
 
 
 def persistence_store() -> DynamoDBPersistenceLayer:
-    from renewal.adapters.aws import client
-
     return DynamoDBPersistenceLayer(
         table_name=os.environ.get("IDEMPOTENCY_TABLE", "missing-env-IDEMPOTENCY_TABLE"), boto3_client=client("dynamodb")
     )
