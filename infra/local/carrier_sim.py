@@ -1,16 +1,24 @@
 """A local stand-in for the carrier platform behind the eSIM (README "Carrier contract").
 
-    POST /v1/lines/{iccid}/bundles   add a bundle; Idempotency-Key (our order id) required;
-                                     the same key answers the first answer again and adds nothing
+    POST /v1/lines/{iccid}/bundles   add data {"region", "data_mb", "validity_seconds"};
+                                     Idempotency-Key (our order id) required; the same key answers
+                                     the first answer again and adds nothing
+    POST /v1/lines/{iccid}/reversals take back {"order_id", "region", "data_mb",
+                                     "validity_seconds"} from the bundle that order fed;
+                                     Idempotency-Key (the refund's id) required
     GET  /v1/lines/{iccid}           the line as the network sees it: bundles and applied orders
-Both need `Carrier-Signature: t=<unix>,v1=<hex>` (HMAC-SHA256 of "<t>.<body>", the shared
-secret). The network applies the same rule as DESIGN.md's activation: a region's bundle restarts
-when absent or expired, gains the data, and its expiry moves to max(now, expiry) + validity.
+All need `Carrier-Signature: t=<unix>,v1=<hex>` (HMAC-SHA256 of "<t>.<body>", the shared
+secret). The network applies the same rules as our books (docs/domain.md): a region's bundle
+restarts (a new generation) when absent or expired, gains the data, and its expiry moves to
+max(now, expiry) + validity; usage draws on the orders that fed a bundle oldest first; a reversal
+takes at most that order's unused data, never moves the expiry before now, and takes nothing
+once the order's bundle has expired or restarted.
 
 Test and operator knobs, settable while it runs (not part of the carrier's API):
     GET/POST /_sim/knobs   {"latency_ms", "error_rate", "timeout_rate", "timeout_ms", "down",
-                            "refuse": {iccid: reason code}} (POST merges; "refuse" entries with
-                            a null reason are removed)
+                            "refuse": {iccid: reason code}, "fail_next": n} (POST merges;
+                            "refuse" entries with a null reason are removed; the next n API
+                            requests are answered 503)
     POST /_sim/forget      {"iccid", "region"}: the network loses a bundle (reconciliation tests)
     POST /_sim/usage       {"iccid", "country", "data_mb", "record_id"?}: draws on the network's
                            bundle and pushes a signed usage record to our POST /usage/records
@@ -44,7 +52,7 @@ from renewal.domain.lines import is_valid_iccid
 from renewal.domain.signatures import signature_header, verify_signature
 from renewal.domain.timeutil import to_iso
 
-LINE_PATH = re.compile(r"^/v1/lines/(?P<iccid>[0-9]{19,20})(?P<bundles>/bundles)?$")
+LINE_PATH = re.compile(r"^/v1/lines/(?P<iccid>[0-9]{19,20})(?P<bundles>/bundles|/reversals)?$")
 
 
 @dataclass
@@ -55,6 +63,7 @@ class Knobs:
     timeout_ms: int = 10_000
     down: bool = False  # every request answered 503
     refuse: dict[str, str] = field(default_factory=dict)  # iccid -> reason code
+    fail_next: int = 0  # the next n API requests are answered 503
 
     def view(self) -> dict[str, Any]:
         return {
@@ -64,6 +73,7 @@ class Knobs:
             "timeout_ms": self.timeout_ms,
             "down": self.down,
             "refuse": dict(self.refuse),
+            "fail_next": self.fail_next,
         }
 
 
@@ -71,6 +81,19 @@ class Knobs:
 class NetworkBundle:
     data_mb: int
     expires_at: datetime
+    generation: int = 0
+    # Unused data per order that fed this generation, oldest first.
+    contributions: dict[str, int] = field(default_factory=dict)
+
+    def draw(self, data_mb: int) -> int:
+        take = min(max(0, data_mb), self.data_mb)
+        left = take - min(take, max(0, self.data_mb - sum(self.contributions.values())))
+        for order_id, unused in self.contributions.items():
+            drawn = min(left, unused)
+            self.contributions[order_id] = unused - drawn
+            left -= drawn
+        self.data_mb -= take
+        return take
 
 
 class CarrierSimulator:
@@ -82,16 +105,21 @@ class CarrierSimulator:
         usage_url: str | None = None,
         usage_secret: str | None = None,
         clock: Any = lambda: datetime.now(UTC),
+        strict_iccids: bool = True,  # unit tests' fakes use made-up ICCIDs without a check digit
     ) -> None:
         self.host, self.port = host, port
+        self.strict_iccids = strict_iccids
         self.secret = secret
         self.usage_url, self.usage_secret = usage_url, usage_secret
         self.clock = clock
         self.knobs = Knobs()
         self.lines: dict[str, dict[str, NetworkBundle]] = {}
         self.orders: dict[str, dict[str, Any]] = {}  # idempotency key -> the first answer
+        self.fed: dict[str, tuple[str, str, int]] = {}  # order id -> (iccid, region, generation)
+        self.reversals: dict[str, dict[str, Any]] = {}  # reversal id -> the first answer
         self.line_orders: dict[str, list[str]] = {}
         self.add_requests: dict[str, int] = {}
+        self.reversal_requests: dict[str, int] = {}
         self.applied: dict[str, int] = {}
         self._lock = threading.Lock()  # the network serialises changes per line; one lock is enough here
         self._httpd: ThreadingHTTPServer | None = None
@@ -127,34 +155,75 @@ class CarrierSimulator:
             reason = self.knobs.refuse.get(iccid)
             if reason:
                 return 422, _error(reason, f"the network refuses line {iccid}: {reason}")
-            if not is_valid_iccid(iccid):
+            if self.strict_iccids and not is_valid_iccid(iccid):
                 return 404, _error("unknown_line", f"no line {iccid} on this network")
             try:
-                region, data_mb, days = str(body["region"]), int(body["data_mb"]), int(body["validity_days"])
+                region, data_mb, seconds = str(body["region"]), int(body["data_mb"]), int(body["validity_seconds"])
             except (KeyError, TypeError, ValueError):
-                return 400, _error("invalid_request", "region, data_mb and validity_days are required")
-            if data_mb <= 0 or days <= 0:
-                return 400, _error("invalid_request", "data_mb and validity_days must be positive")
+                return 400, _error("invalid_request", "region, data_mb and validity_seconds are required")
+            if data_mb < 0 or seconds < 0 or data_mb + seconds == 0:
+                return 400, _error("invalid_request", "data_mb and validity_seconds must not be negative")
             now = self.clock()
             bundles = self.lines.setdefault(iccid, {})
             current = bundles.get(region)
             if current is None or current.expires_at <= now:
-                current = NetworkBundle(0, now)
-            bundles[region] = NetworkBundle(
-                current.data_mb + data_mb, max(now, current.expires_at) + timedelta(days=days)
-            )
+                generation = current.generation + 1 if current else 1
+                current = NetworkBundle(0, now, generation)
+            current.data_mb += data_mb
+            current.expires_at = max(now, current.expires_at) + timedelta(seconds=seconds)
+            current.contributions[key] = data_mb
+            bundles[region] = current
             answer = {
                 "bundle_id": f"nb_{uuid.uuid4().hex[:16]}",
                 "iccid": iccid,
                 "region": region,
-                "data_mb": bundles[region].data_mb,
-                "expires_at": to_iso(bundles[region].expires_at),
+                "data_mb": current.data_mb,
+                "expires_at": to_iso(current.expires_at),
+                "added_data_mb": data_mb,
+                "added_validity_seconds": seconds,
                 "applied_at": to_iso(now),
                 "replayed": False,
             }
             self.orders[key] = answer
+            self.fed[key] = (iccid, region, current.generation)
             self.line_orders.setdefault(iccid, []).append(key)
             self.applied[key] = self.applied.get(key, 0) + 1
+            return 201, answer
+
+    def reverse(self, iccid: str, key: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Takes back from the bundle the order fed, only while it is that generation and live."""
+        with self._lock:
+            if key in self.reversals:
+                return 200, {**self.reversals[key], "replayed": True}
+            try:
+                order_id, data_mb, seconds = str(body["order_id"]), int(body["data_mb"]), int(body["validity_seconds"])
+            except (KeyError, TypeError, ValueError):
+                return 400, _error("invalid_request", "order_id, data_mb and validity_seconds are required")
+            if data_mb < 0 or seconds < 0:
+                return 400, _error("invalid_request", "data_mb and validity_seconds must not be negative")
+            now = self.clock()
+            taken_mb = taken_s = 0
+            fed = self.fed.get(order_id)
+            bundle = self.lines.get(iccid, {}).get(fed[1]) if fed and fed[0] == iccid else None
+            if bundle is not None and fed is not None and bundle.generation == fed[2] and bundle.expires_at > now:
+                unused = bundle.contributions.get(order_id, 0)
+                taken_mb = min(data_mb, unused, bundle.data_mb)
+                bundle.contributions[order_id] = unused - taken_mb
+                bundle.data_mb -= taken_mb
+                new_expiry = max(now, bundle.expires_at - timedelta(seconds=seconds))
+                taken_s = int((bundle.expires_at - new_expiry).total_seconds())
+                bundle.expires_at = new_expiry
+            answer = {
+                "reversal_id": key,
+                "iccid": iccid,
+                "order_id": order_id,
+                "taken_data_mb": taken_mb,
+                "taken_validity_seconds": taken_s,
+                "applied_at": to_iso(now),
+                "replayed": False,
+            }
+            self.reversals[key] = answer
+            self.reversal_requests[key] = self.reversal_requests.get(key, 0) + 1
             return 201, answer
 
     def read_line(self, iccid: str) -> tuple[int, dict[str, Any]]:
@@ -181,6 +250,13 @@ class CarrierSimulator:
         }
 
     # ------------------------------------------------------------------ knobs
+    def take_failure(self) -> bool:
+        """True (once each) while the `fail_next` knob counts down."""
+        with self._lock:
+            failing = self.knobs.fail_next > 0
+            self.knobs.fail_next = max(0, self.knobs.fail_next - 1)
+            return failing
+
     def set_knobs(self, changes: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             for name in ("latency_ms", "timeout_ms"):
@@ -191,6 +267,8 @@ class CarrierSimulator:
                     setattr(self.knobs, name, min(1.0, max(0.0, float(changes[name]))))
             if "down" in changes:
                 self.knobs.down = bool(changes["down"])
+            if "fail_next" in changes:
+                self.knobs.fail_next = max(0, int(changes["fail_next"]))
             for iccid, reason in (changes.get("refuse") or {}).items():
                 if reason:
                     self.knobs.refuse[str(iccid)] = str(reason)
@@ -207,6 +285,9 @@ class CarrierSimulator:
             self.knobs = Knobs()
             self.lines.clear()
             self.orders.clear()
+            self.fed.clear()
+            self.reversals.clear()
+            self.reversal_requests.clear()
             self.line_orders.clear()
             self.add_requests.clear()
             self.applied.clear()
@@ -218,7 +299,7 @@ class CarrierSimulator:
         with self._lock:
             for bundle in self.lines.get(iccid, {}).values():
                 if bundle.expires_at > self.clock():
-                    bundle.data_mb = max(0, bundle.data_mb - data_mb)
+                    bundle.draw(data_mb)
                     break
         record = {
             "record_id": record_id or f"sim-{uuid.uuid4().hex}",
@@ -246,7 +327,12 @@ class CarrierSimulator:
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            return {"add_requests": dict(self.add_requests), "applied": dict(self.applied)}
+            return {
+                "add_requests": dict(self.add_requests),
+                "applied": dict(self.applied),
+                "reversal_requests": dict(self.reversal_requests),
+                "reversals": {key: dict(answer) for key, answer in self.reversals.items()},
+            }
 
 
 def _error(code: str, message: str) -> dict[str, Any]:
@@ -296,7 +382,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(knobs.latency_ms / 1000)
         if knobs.timeout_rate and random.random() < knobs.timeout_rate:
             time.sleep(knobs.timeout_ms / 1000)
-        if knobs.down or (knobs.error_rate and random.random() < knobs.error_rate):
+        if sim.take_failure() or knobs.down or (knobs.error_rate and random.random() < knobs.error_rate):
             return 503, _error("unavailable", "the carrier platform is unavailable")
         try:
             verify_signature(
@@ -310,12 +396,15 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "POST" and match["bundles"]:
             key = self.headers.get("Idempotency-Key")
             if not key:
-                return 400, _error("idempotency_key_required", "send our order id as Idempotency-Key")
+                return 400, _error("idempotency_key_required", "send our order or refund id as Idempotency-Key")
             try:
                 document = json.loads(body or b"{}")
             except ValueError:
                 return 400, _error("malformed_json", "the body is not JSON")
-            return sim.add_bundle(iccid, key, document if isinstance(document, dict) else {})
+            document = document if isinstance(document, dict) else {}
+            if match["bundles"] == "/reversals":
+                return sim.reverse(iccid, key, document)
+            return sim.add_bundle(iccid, key, document)
         return 405, _error("method_not_allowed", f"{method} {path}")
 
     def _knob(self, method: str, path: str, body: bytes) -> tuple[int, Any]:

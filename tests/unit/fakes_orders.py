@@ -11,6 +11,7 @@ from renewal.adapters.stripe_payments import paid_session
 from renewal.domain.lines import Bundle
 from renewal.domain.mail import Mail
 from renewal.domain.orders import MAIL_CLAIM_LEASE, Order, PaidSession, require_move
+from renewal.domain.reversals import Reversal
 from renewal.ports import InvalidEvent, LineRecord, PaymentProviderError, Refund, StaleWrite
 from tests.unit.fakes import FakeLines
 
@@ -22,6 +23,7 @@ class FakeOrders:
         self.mail_claims: dict[str, datetime] = {}
         self.calls: list[str] = []  # the name of every read or write, in order (to count them)
         self.fail_create = False
+        self.reversals = FakeReversals()
 
     def create(self, order: Order) -> None:
         self.calls.append("create")
@@ -65,11 +67,15 @@ class FakeOrders:
         changes: dict[str, Any],
         *,
         mail_claimed_at: datetime | None = None,
+        reversal: Reversal | None = None,
     ) -> None:
         self.calls.append("activate")
-        if self.orders[order.order_id].status != order.status:
+        current = self.orders[order.order_id]
+        if current.status != order.status or current.refunded_amount != order.refunded_amount:
             raise StaleWrite(order.order_id)
         self._write_line(line, bundles)
+        if reversal is not None:
+            self.reversals.save(reversal)
         self.orders[order.order_id] = replace(self.orders[order.order_id], status="activated", **changes)
         if mail_claimed_at is not None:
             self.mail_claims[order.order_id] = mail_claimed_at
@@ -81,17 +87,35 @@ class FakeOrders:
         line: LineRecord | None,
         bundles: tuple[Bundle, ...],
         changes: dict[str, Any],
+        reversal: Reversal | None = None,
     ) -> None:
         current = self.orders[order.order_id]
         if (
             refund_id in current.refund_ids
             or current.refunded_amount != order.refunded_amount
             or current.status != order.status
+            or (current.carrier_mb is None) != (order.carrier_mb is None)
         ):
             raise StaleWrite(order.order_id)
-        if line is not None:
+        if line is not None and bundles != line.bundles:
             self._write_line(line, bundles)
+        if reversal is not None:
+            self.reversals.save(reversal)
         self.orders[order.order_id] = replace(current, refund_ids=current.refund_ids | {refund_id}, **changes)
+
+    def fix_carrier_request(self, order: Order, data_mb: int, validity_s: int) -> Order:
+        current = self.orders[order.order_id]
+        if (
+            current.status != order.status
+            or current.refunded_amount != order.refunded_amount
+            or current.carrier_mb is not None
+        ):
+            raise StaleWrite(order.order_id)
+        self.orders[order.order_id] = replace(current, carrier_mb=data_mb, carrier_s=validity_s)
+        return replace(order, carrier_mb=data_mb, carrier_s=validity_s)
+
+    def set_dispute(self, order: Order, status: str) -> None:
+        self.orders[order.order_id] = replace(self.orders[order.order_id], dispute_status=status)
 
     def awaiting_activation(self, paid_before: datetime) -> list[str]:
         return [
@@ -186,9 +210,52 @@ class FakePayments:
 class FakeQueue:
     def __init__(self) -> None:
         self.sent: list[str] = []
+        self.reversals: list[str] = []
 
     def enqueue(self, order_id: str) -> None:
         self.sent.append(order_id)
+
+    def enqueue_reversal(self, reversal_id: str) -> None:
+        self.reversals.append(reversal_id)
+
+
+class FakeReversals:
+    """Reversals as the DynamoDB store keeps them (written by FakeOrders' transactions)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Reversal] = {}
+        self.claims: dict[str, datetime] = {}
+
+    def save(self, reversal: Reversal) -> None:
+        if reversal.reversal_id in self.items:
+            raise StaleWrite(reversal.reversal_id)
+        self.items[reversal.reversal_id] = reversal
+
+    def get(self, reversal_id: str) -> Reversal | None:
+        return self.items.get(reversal_id)
+
+    def carrier_done(self, reversal_id: str) -> None:
+        self.items[reversal_id] = replace(self.items[reversal_id], carrier_done=True)
+
+    def claim_mail(self, reversal_id: str, now: datetime) -> bool:
+        held = self.claims.get(reversal_id)
+        if self.items[reversal_id].mail_sent or (held is not None and held > now - MAIL_CLAIM_LEASE):
+            return False
+        self.claims[reversal_id] = now
+        return True
+
+    def release_mail(self, reversal_id: str, claimed_at: datetime) -> None:
+        if self.claims.get(reversal_id) == claimed_at:
+            del self.claims[reversal_id]
+
+    def finish(self, reversal_id: str, *, mail_sent: bool) -> None:
+        self.items[reversal_id] = replace(self.items[reversal_id], status="done", mail_sent=mail_sent)
+
+    def pending(self, created_before: datetime) -> list[Reversal]:
+        return sorted(
+            (r for r in self.items.values() if r.status == "pending" and r.created_at < created_before),
+            key=lambda r: r.created_at,
+        )
 
 
 class FakeMailer:

@@ -1,21 +1,17 @@
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from renewal.domain.errors import Conflict
-from renewal.domain.lines import Bundle
 from renewal.domain.mail import confirmation_mail
 from renewal.domain.orders import (
     ACTIVATED,
     PAID,
-    PENDING,
-    REFUNDED,
     TRANSITIONS,
     Order,
     PaidSession,
     PlanSnapshot,
-    apply_refund,
     can_move,
     mismatch,
     require_move,
@@ -89,35 +85,6 @@ def test_a_matching_session_has_no_mismatch() -> None:
 )
 def test_any_difference_is_a_mismatch(change: dict) -> None:
     assert mismatch(ORDER, replace(SESSION, **change))
-
-
-def live(remaining: int) -> Bundle:
-    return Bundle("EU", remaining, NOW + timedelta(days=3), NOW - timedelta(days=4), 5120)
-
-
-def test_partial_refund_takes_back_the_same_share_of_unused_data() -> None:
-    outcome = apply_refund(ORDER, 250, [live(4000), Bundle("ASIA", 10, NOW + timedelta(days=1), NOW, 10)], NOW)
-    assert outcome.status == ACTIVATED and outcome.refunded_amount == 250
-    assert {b.region: b.remaining_data_mb for b in outcome.bundles} == {"EU": 3000, "ASIA": 10}
-
-
-def test_the_rest_of_the_money_takes_the_rest_of_the_data() -> None:
-    after_partial = replace(ORDER, refunded_amount=250)
-    outcome = apply_refund(after_partial, 750, [live(3000)], NOW)
-    assert outcome.status == REFUNDED and outcome.refunded_amount == 1000
-    assert outcome.bundles[0].remaining_data_mb == 0
-
-
-def test_refunds_never_exceed_what_was_paid_nor_go_below_zero() -> None:
-    outcome = apply_refund(replace(ORDER, refunded_amount=900), 5000, [live(0)], NOW)
-    assert outcome.refunded_amount == 1000 and outcome.bundles[0].remaining_data_mb == 0
-    assert apply_refund(replace(ORDER, refunded_amount=1000), 10, [live(5)], NOW).taken_back_mb == 0
-
-
-def test_refund_of_a_paid_but_not_activated_order_takes_no_data() -> None:
-    outcome = apply_refund(replace(ORDER, status=PAID), 1000, [live(4000)], NOW)
-    assert outcome.status == REFUNDED and outcome.bundles[0].remaining_data_mb == 4000
-    assert apply_refund(replace(ORDER, status=PENDING), 1000, [], NOW).status == PENDING
 
 
 def test_receipt_numbers_are_derived_from_the_order() -> None:

@@ -47,7 +47,7 @@ def world():
     clock = lambda: NOW  # noqa: E731
     checkout = CheckoutService(Catalog(), AccountService(accounts, lines, clock), orders, payments, settings, clock)
     fulfilment = Fulfilment(orders, lines, payments, queue, FakeEvents(), clock)
-    activation = Activation(orders, lines, mailer, FakeCarrier(), clock)
+    activation = Activation(orders, lines, mailer, FakeCarrier(), queue, clock)
     return checkout, fulfilment, activation, orders, payments, queue, mailer, lines
 
 

@@ -14,6 +14,7 @@ from renewal.domain.orders import Order, PaidSession
 from renewal.domain.pins import FailureWindow
 from renewal.domain.plans import Plan
 from renewal.domain.reminders import ReminderMessage
+from renewal.domain.reversals import Reversal
 from renewal.domain.usage import UsageRecord
 
 
@@ -108,11 +109,22 @@ class OrderStore(Protocol):
         changes: dict[str, Any],
         *,
         mail_claimed_at: datetime | None = None,
+        reversal: Reversal | None = None,
     ) -> None:
-        """In one transaction: the order paid -> activated with `changes`, and the line's bundles,
-        only if the line is still at the version read. With `mail_claimed_at`, the same write
-        takes the confirmation's claim at that time (what `claim_mail` would take: nobody can hold
-        one on a paid order). Raises StaleWrite."""
+        """In one transaction: the order paid -> activated with `changes` (only if its status and
+        refunded amount are still as read), and the line's bundles, only if the line is still at
+        the version read; and `reversal`, pending, when the carrier added more than is credited.
+        With `mail_claimed_at`, the same write takes the confirmation's claim at that time (what
+        `claim_mail` would take: nobody can hold one on a paid order). Raises StaleWrite."""
+        ...
+
+    def fix_carrier_request(self, order: Order, data_mb: int, validity_s: int) -> Order:
+        """Records what the carrier will be asked to add for this paid order, once, only if the
+        order is still paid with the refunded amount read. Raises StaleWrite."""
+        ...
+
+    def set_dispute(self, order: Order, status: str) -> None:
+        """Records the status of a dispute on the order's payment."""
         ...
 
     def refund(
@@ -122,9 +134,11 @@ class OrderStore(Protocol):
         line: LineRecord | None,
         bundles: tuple[Bundle, ...],
         changes: dict[str, Any],
+        reversal: Reversal | None = None,
     ) -> None:
-        """In one transaction: records `refund_id` on the order (only once) with `changes`, and the
-        line's bundles at the version read. Raises StaleWrite."""
+        """In one transaction: records `refund_id` on the order (only once, and only if its status,
+        refunded amount and carrier request are still as read) with `changes`, the line's bundles
+        at the version read, and `reversal`, pending. Raises StaleWrite."""
         ...
 
     def claim_mail(self, order_id: str, now: datetime) -> bool:
@@ -190,7 +204,32 @@ class InvalidEvent(Exception):
 
 
 class ActivationQueue(Protocol):
+    """The carrier work queue: orders to activate and reversals to push to the carrier."""
+
     def enqueue(self, order_id: str) -> None: ...
+
+    def enqueue_reversal(self, reversal_id: str) -> None: ...
+
+
+class ReversalStore(Protocol):
+    def get(self, reversal_id: str) -> Reversal | None: ...
+
+    def carrier_done(self, reversal_id: str) -> None: ...
+
+    def claim_mail(self, reversal_id: str, now: datetime) -> bool:
+        """True for the one caller that may send this reversal's mail now (claims lapse like the
+        confirmation's)."""
+        ...
+
+    def release_mail(self, reversal_id: str, claimed_at: datetime) -> None: ...
+
+    def finish(self, reversal_id: str, *, mail_sent: bool) -> None:
+        """Done: out of the pending index."""
+        ...
+
+    def pending(self, created_before: datetime) -> list[Reversal]:
+        """Reversals still pending that were written before `created_before`, oldest first."""
+        ...
 
 
 class Mailer(Protocol):
@@ -253,13 +292,34 @@ class UsageLedger(Protocol):
 # ---------------------------------------------------------------- the carrier (mobile network)
 @dataclass(frozen=True)
 class BundleProvision:
-    """Ask the network to add a plan's data to a line; `order_id` is the carrier's idempotency key."""
+    """Ask the network to add data to a line; `order_id` is the carrier's idempotency key."""
 
     order_id: str
     iccid: str
     region: str
     data_mb: int
-    validity_days: int
+    validity_s: int
+
+
+@dataclass(frozen=True)
+class CarrierAdded:
+    """What the carrier added for an order (its first answer, whatever a repeat asked)."""
+
+    data_mb: int
+    validity_s: int
+
+
+@dataclass(frozen=True)
+class ReversalRequest:
+    """Ask the network to take data and validity back from the bundle `order_id` fed;
+    `reversal_id` is the idempotency key."""
+
+    reversal_id: str
+    order_id: str
+    iccid: str
+    region: str
+    data_mb: int
+    validity_s: int
 
 
 @dataclass(frozen=True)
@@ -292,9 +352,15 @@ class CarrierRefused(Exception):
 
 
 class Carrier(Protocol):
-    def add_bundle(self, request: BundleProvision) -> None:
+    def add_bundle(self, request: BundleProvision) -> CarrierAdded:
         """Returns once the carrier confirms (the same answer for a repeated order id). Raises
         CarrierUnavailable or CarrierRefused."""
+        ...
+
+    def reverse(self, request: ReversalRequest) -> CarrierAdded:
+        """What the carrier took back (nothing when the order's bundle expired or restarted, or the
+        order never reached it); the same answer for a repeated id. Raises CarrierUnavailable or
+        CarrierRefused."""
         ...
 
     def line(self, iccid: str) -> NetworkLine | None:

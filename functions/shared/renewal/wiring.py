@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # each factory imports its own: a handler loads only the use 
     from renewal.usecases.payments import Fulfilment
     from renewal.usecases.reconciliation import Reconciliation
     from renewal.usecases.reminders import ReminderRun, ReminderSender
+    from renewal.usecases.reversals import ReversalPush
     from renewal.usecases.usage import UsageIngest
 
 
@@ -58,10 +59,23 @@ def activation() -> Activation:
     from renewal.adapters.dynamodb import DynamoLineStore
     from renewal.adapters.dynamodb_orders import DynamoOrderStore
     from renewal.adapters.mail import SesMailer
+    from renewal.adapters.queue import SqsActivationQueue
     from renewal.usecases.activation import Activation
 
     prepare("dynamodb", "secretsmanager")
-    return Activation(DynamoOrderStore(), DynamoLineStore(), SesMailer(), HttpCarrier())
+    return Activation(DynamoOrderStore(), DynamoLineStore(), SesMailer(), HttpCarrier(), SqsActivationQueue())
+
+
+@cache
+def reversal_push() -> ReversalPush:
+    from renewal.adapters.carrier import HttpCarrier
+    from renewal.adapters.dynamodb_orders import DynamoOrderStore
+    from renewal.adapters.dynamodb_reversals import DynamoReversalStore
+    from renewal.adapters.mail import SesMailer
+    from renewal.usecases.reversals import ReversalPush
+
+    prepare("dynamodb", "secretsmanager")
+    return ReversalPush(DynamoReversalStore(), DynamoOrderStore(), HttpCarrier(), SesMailer())
 
 
 @cache
@@ -120,6 +134,7 @@ def reconciliation() -> Reconciliation:
     from renewal.adapters.dynamodb import DynamoLineStore
     from renewal.adapters.dynamodb_issues import DynamoIssueLog
     from renewal.adapters.dynamodb_orders import DynamoOrderStore
+    from renewal.adapters.dynamodb_reversals import DynamoReversalStore
     from renewal.adapters.queue import SqsActivationQueue
     from renewal.adapters.stripe_payments import StripePayments
     from renewal.domain.timeutil import utc_now
@@ -127,10 +142,11 @@ def reconciliation() -> Reconciliation:
 
     orders, lines = DynamoOrderStore(), DynamoLineStore()
     settings = ReconciliationSettings(
-        stuck_after=timedelta(minutes=float(os.environ.get("STUCK_ACTIVATION_MINUTES", "10")))
+        stuck_after=timedelta(minutes=float(os.environ.get("STUCK_ACTIVATION_MINUTES", "10"))),
+        data_tolerance_mb=int(os.environ.get("RECONCILE_DATA_TOLERANCE_MB", "50")),
     )
     prepare("dynamodb", "secretsmanager")
     return Reconciliation(
         orders, orders, lines, lines, StripePayments(), fulfilment(), SqsActivationQueue(), HttpCarrier(),
-        DynamoIssueLog(), settings, utc_now,
+        DynamoIssueLog(), settings, utc_now, DynamoReversalStore(),
     )  # fmt: skip

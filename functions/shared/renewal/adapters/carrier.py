@@ -17,7 +17,15 @@ from aws_lambda_powertools.metrics import MetricUnit
 from renewal.adapters.secrets import json_secret
 from renewal.domain.signatures import signature_header
 from renewal.domain.timeutil import from_iso
-from renewal.ports import BundleProvision, CarrierRefused, CarrierUnavailable, NetworkBundle, NetworkLine
+from renewal.ports import (
+    BundleProvision,
+    CarrierAdded,
+    CarrierRefused,
+    CarrierUnavailable,
+    NetworkBundle,
+    NetworkLine,
+    ReversalRequest,
+)
 
 logger = Logger(child=True)
 metrics = Metrics()  # shares the handler's metric set; flushed by its log_metrics
@@ -26,6 +34,21 @@ TRANSIENT = {408, 425, 429, 500, 502, 503, 504}
 
 def _secret() -> str:
     return str(json_secret("CARRIER_SECRET_NAME")["hmac_secret"])
+
+
+def _amounts(answer: Any, prefix: str) -> CarrierAdded:
+    """`<prefix>_data_mb` and `<prefix>_validity_seconds` of an answer (README "Carrier contract")."""
+    try:
+        return CarrierAdded(int(answer[f"{prefix}_data_mb"]), int(answer[f"{prefix}_validity_seconds"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise CarrierUnavailable(f"the carrier's answer lacks {prefix} amounts: {answer}") from error
+
+
+def _refusal(status: int, answer: Any, default: str) -> CarrierRefused:
+    error = answer.get("error") if isinstance(answer, dict) else None
+    code = str((error or {}).get("code") or f"http_{status}")
+    reason = str((error or {}).get("message") or default)
+    return CarrierRefused(code, reason)
 
 
 class HttpCarrier:
@@ -45,17 +68,28 @@ class HttpCarrier:
         self._backoff_s = backoff_s
         self._http = urllib3.PoolManager(retries=False, maxsize=4)
 
-    def add_bundle(self, request: BundleProvision) -> None:
-        body = {"region": request.region, "data_mb": request.data_mb, "validity_days": request.validity_days}
+    def add_bundle(self, request: BundleProvision) -> CarrierAdded:
+        body = {"region": request.region, "data_mb": request.data_mb, "validity_seconds": request.validity_s}
         status, answer = self._call(
             "POST", f"/v1/lines/{request.iccid}/bundles", body, idempotency_key=request.order_id
         )
         if status in (200, 201):
-            return
-        error = answer.get("error") if isinstance(answer, dict) else None
-        code = str((error or {}).get("code") or f"http_{status}")
-        reason = str((error or {}).get("message") or "the carrier refused the bundle")
-        raise CarrierRefused(code, reason)
+            return _amounts(answer, "added")
+        raise _refusal(status, answer, "the carrier refused the bundle")
+
+    def reverse(self, request: ReversalRequest) -> CarrierAdded:
+        body = {
+            "order_id": request.order_id,
+            "region": request.region,
+            "data_mb": request.data_mb,
+            "validity_seconds": request.validity_s,
+        }
+        status, answer = self._call(
+            "POST", f"/v1/lines/{request.iccid}/reversals", body, idempotency_key=request.reversal_id
+        )
+        if status in (200, 201):
+            return _amounts(answer, "taken")
+        raise _refusal(status, answer, "the carrier refused the reversal")
 
     def line(self, iccid: str) -> NetworkLine | None:
         status, answer = self._call("GET", f"/v1/lines/{iccid}", None)

@@ -33,7 +33,7 @@ from pynamodb.transactions import TransactWrite
 
 from renewal.adapters.aws import share_with_pynamodb
 from renewal.domain.accounts import Account
-from renewal.domain.lines import Bundle
+from renewal.domain.lines import Bundle, Contribution
 from renewal.domain.pins import FailureWindow
 from renewal.domain.plans import Plan
 from renewal.domain.reminders import recheck_after_write
@@ -70,6 +70,13 @@ class UTCInstantAttribute(Attribute[datetime]):
         return from_iso(value)
 
 
+class ContributionAttribute(MapAttribute[str, Any]):
+    order_id = UnicodeAttribute()
+    data_mb = NumberAttribute()
+    remaining_mb = NumberAttribute()
+    validity_s = NumberAttribute()
+
+
 class BundleAttribute(MapAttribute[str, Any]):
     region = UnicodeAttribute()
     remaining_data_mb = NumberAttribute()
@@ -79,6 +86,8 @@ class BundleAttribute(MapAttribute[str, Any]):
     topped_up_at = UTCInstantAttribute(null=True)
     plan_id = UnicodeAttribute(null=True)
     alerted_percent = NumberAttribute(null=True)
+    generation = NumberAttribute(null=True)
+    contributions = ListAttribute(of=ContributionAttribute, null=True)
 
     def to_bundle(self) -> Bundle:
         return Bundle(
@@ -90,6 +99,11 @@ class BundleAttribute(MapAttribute[str, Any]):
             topped_up_at=self.topped_up_at,
             plan_id=self.plan_id,
             alerted_percent=int(self.alerted_percent or 0),
+            generation=int(self.generation or 0),
+            contributions=tuple(
+                Contribution(c.order_id, int(c.data_mb), int(c.remaining_mb), int(c.validity_s))
+                for c in self.contributions or ()
+            ),
         )
 
     @classmethod
@@ -103,6 +117,13 @@ class BundleAttribute(MapAttribute[str, Any]):
             topped_up_at=bundle.topped_up_at,
             plan_id=bundle.plan_id,
             alerted_percent=bundle.alerted_percent,
+            generation=bundle.generation,
+            contributions=[
+                ContributionAttribute(
+                    order_id=c.order_id, data_mb=c.data_mb, remaining_mb=c.remaining_mb, validity_s=c.validity_s
+                )
+                for c in bundle.contributions
+            ],
         )
 
 

@@ -16,6 +16,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from renewal.adapters.dynamodb import (
+    BundleAttribute,
     UTCInstantAttribute,
     _cancelled_by_condition,
     _connection,
@@ -24,9 +25,11 @@ from renewal.adapters.dynamodb import (
     condition_failed,
     line_bundles_update,
 )
+from renewal.adapters.dynamodb_reversals import save_reversal
 from renewal.domain.errors import InvalidInput
 from renewal.domain.lines import Bundle
 from renewal.domain.orders import MAIL_CLAIM_LEASE, Order, PlanSnapshot, require_move
+from renewal.domain.reversals import Reversal
 from renewal.ports import LineRecord, StaleWrite
 
 
@@ -123,6 +126,16 @@ class OrderModel(Model):
     cash_received = NumberAttribute(null=True)
     void_reason = UnicodeAttribute(null=True)
     awaiting = UnicodeAttribute(null=True)  # AWAITING while paid and not yet activated
+    carrier_mb = NumberAttribute(null=True)
+    carrier_s = NumberAttribute(null=True)
+    generation = NumberAttribute(null=True)
+    credited_mb = NumberAttribute(null=True)
+    credited_s = NumberAttribute(null=True)
+    taken_back_mb = NumberAttribute(default=0)
+    taken_back_s = NumberAttribute(default=0)
+    bundle_before = BundleAttribute(null=True)
+    version_after = NumberAttribute(null=True)
+    dispute_status = UnicodeAttribute(null=True)
     by_account = OrdersByAccount()
     by_awaiting = OrdersAwaitingActivation()
     by_payment_intent = OrdersByPaymentIntent()
@@ -157,6 +170,16 @@ class OrderModel(Model):
             cash_received=int(self.cash_received) if self.cash_received is not None else None,
             void_reason=self.void_reason,
             mail_sent=bool(self.mail_sent),
+            carrier_mb=_int_or_none(self.carrier_mb),
+            carrier_s=_int_or_none(self.carrier_s),
+            generation=_int_or_none(self.generation),
+            credited_mb=_int_or_none(self.credited_mb),
+            credited_s=_int_or_none(self.credited_s),
+            taken_back_mb=int(self.taken_back_mb or 0),
+            taken_back_s=int(self.taken_back_s or 0),
+            bundle_before=self.bundle_before.to_bundle() if self.bundle_before is not None else None,
+            version_after=_int_or_none(self.version_after),
+            dispute_status=self.dispute_status,
         )
 
     @classmethod
@@ -200,6 +223,10 @@ class PaymentEventModel(Model):
     expires = NumberAttribute()  # TTL: Stripe stops retrying after three days; we keep 30
 
 
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 def _actions(changes: dict[str, Any]) -> list[Any]:
     actions = []
     if "status" in changes:  # only paid orders wait for activation (index by_awaiting)
@@ -207,6 +234,8 @@ def _actions(changes: dict[str, Any]) -> list[Any]:
         actions.append(OrderModel.awaiting.set(AWAITING) if waiting else OrderModel.awaiting.remove())
     for name, value in changes.items():
         attribute = getattr(OrderModel, name)
+        if isinstance(value, Bundle):
+            value = BundleAttribute.from_bundle(value)
         actions.append(attribute.remove() if value is None else attribute.set(value))
     return actions
 
@@ -258,6 +287,7 @@ class DynamoOrderStore:
         changes: dict[str, Any],
         *,
         mail_claimed_at: datetime | None = None,
+        reversal: Reversal | None = None,
     ) -> None:
         require_move(order.status, "activated")
         claim = {} if mail_claimed_at is None else {"mail_claimed_at": mail_claimed_at}
@@ -268,9 +298,11 @@ class DynamoOrderStore:
                 transaction.update(
                     OrderModel(order_id=order.order_id),
                     actions=_actions({"status": "activated", **changes, **claim}),
-                    condition=OrderModel.status == order.status,
+                    condition=(OrderModel.status == order.status) & _refunded_as_read(order),
                 )
                 line_bundles_update(transaction, line, bundles)
+                if reversal is not None:
+                    save_reversal(transaction, reversal)
         except TransactWriteError as error:
             if _cancelled_by_condition(error, 0) or _cancelled_by_condition(error, 1):
                 raise StaleWrite(order.order_id) from error
@@ -283,6 +315,7 @@ class DynamoOrderStore:
         line: LineRecord | None,
         bundles: tuple[Bundle, ...],
         changes: dict[str, Any],
+        reversal: Reversal | None = None,
     ) -> None:
         if changes.get("status", order.status) != order.status:
             require_move(order.status, changes["status"])
@@ -292,15 +325,42 @@ class DynamoOrderStore:
                     OrderModel(order_id=order.order_id),
                     actions=[OrderModel.refund_ids.add({refund_id}), *_actions(changes)],
                     condition=(OrderModel.status == order.status)
-                    & (OrderModel.refunded_amount == order.refunded_amount)
-                    & ~OrderModel.refund_ids.contains(refund_id),
+                    & _refunded_as_read(order)
+                    & ~OrderModel.refund_ids.contains(refund_id)
+                    # activation fixing its carrier request meanwhile changes what goes back
+                    & (
+                        OrderModel.carrier_mb.does_not_exist()
+                        if order.carrier_mb is None
+                        else OrderModel.carrier_mb.exists()
+                    ),
                 )
                 if line is not None and bundles != line.bundles:
                     line_bundles_update(transaction, line, bundles)
+                if reversal is not None:
+                    save_reversal(transaction, reversal)
         except TransactWriteError as error:
             if _cancelled_by_condition(error, 0) or _cancelled_by_condition(error, 1):
                 raise StaleWrite(order.order_id) from error
             raise
+
+    def fix_carrier_request(self, order: Order, data_mb: int, validity_s: int) -> Order:
+        try:
+            OrderModel(order_id=order.order_id).update(
+                actions=[OrderModel.carrier_mb.set(data_mb), OrderModel.carrier_s.set(validity_s)],
+                condition=(OrderModel.status == order.status)
+                & _refunded_as_read(order)
+                & OrderModel.carrier_mb.does_not_exist(),
+            )
+        except UpdateError as error:
+            if condition_failed(error):
+                raise StaleWrite(order.order_id) from error
+            raise
+        return replace(order, carrier_mb=data_mb, carrier_s=validity_s)
+
+    def set_dispute(self, order: Order, status: str) -> None:
+        OrderModel(order_id=order.order_id).update(
+            actions=[OrderModel.dispute_status.set(status)], condition=OrderModel.order_id.exists()
+        )
 
     def awaiting_activation(self, paid_before: datetime) -> list[str]:
         """Ids of orders paid before `paid_before` and still not activated, oldest first."""
@@ -384,6 +444,12 @@ class DynamoEventLog:
         except PutError as error:
             if not condition_failed(error):
                 raise  # already recorded by a concurrent delivery: fine
+
+
+def _refunded_as_read(order: Order) -> Any:
+    """The refunded amount is still what `order` says (absent on orders never refunded)."""
+    held = OrderModel.refunded_amount == order.refunded_amount
+    return (held | OrderModel.refunded_amount.does_not_exist()) if order.refunded_amount == 0 else held
 
 
 def _decode_cursor(cursor: str, account_id: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The queues (SQS): activation, and reminder mail."""
+"""The queues (SQS): the carrier work queue (activations and reversals), and reminder mail."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ class SqsActivationQueue:
     def enqueue(self, order_id: str) -> None:
         self._client.send_message(
             QueueUrl=os.environ["ACTIVATION_QUEUE_URL"], MessageBody=json.dumps({"order_id": order_id})
+        )
+
+    def enqueue_reversal(self, reversal_id: str) -> None:
+        self._client.send_message(
+            QueueUrl=os.environ["ACTIVATION_QUEUE_URL"], MessageBody=json.dumps({"reversal_id": reversal_id})
         )
 
 

@@ -67,7 +67,7 @@ def confirmation_mail(order: Order, balance_mb: int) -> Mail:
     values = {
         "plan": order.plan.name,
         "iccid": order.iccid,
-        "added": f"{order.plan.data_mb:,}",
+        "added": f"{order.credited_mb if order.credited_mb is not None else order.plan.data_mb:,}",
         "balance": f"{balance_mb:,}",
         "expires": _local(order.new_expires_at, order.time_zone),
         "paid": _money(order.amount, order.currency),
@@ -190,6 +190,86 @@ def reminder_mail(facts: ReminderFacts) -> Mail:
     return Mail(
         to=facts.to,
         subject=str(texts[f"{section}_subject"]).format(**values),
+        text="\n".join(lines) + "\n",
+        html=f'<!doctype html><html lang="{locale}"><body>{body}</body></html>',
+    )
+
+
+# ------------------------------------------------------------------ refunds, voids, lost disputes
+_TAKE_BACK_TEXTS: dict[str, dict[str, Any]] = {
+    "en": {
+        "subject": {
+            "refund": "Your refund for {plan}",
+            "void": "Your store purchase of {plan} was cancelled",
+            "dispute": "Your payment for {plan} was reversed",
+        },
+        "first": {
+            "refund": "We refunded {amount} of your order {receipt} ({plan}).",
+            "void": "The store cancelled your purchase {receipt} ({plan}); {amount} was given back.",
+            "dispute": "Your bank reversed {amount} of your order {receipt} ({plan}).",
+        },
+        "lines": [
+            "Taken back from your eSIM {iccid}: {taken_mb} MB and {taken_time} of validity.",
+            "Left on your line for this region: {left_mb} MB, valid until {left_until}.",
+        ],
+        "nothing_left": "Left on your line for this region: no data.",
+        "days": lambda n: "1 day" if n == 1 else f"{n} days",
+        "hours": lambda n: "1 hour" if n == 1 else f"{n} hours",
+    },
+    "zh-CN": {
+        "subject": {
+            "refund": "您的{plan}退款",
+            "void": "您在门店购买的{plan}已取消",
+            "dispute": "您的{plan}付款已被撤回",
+        },
+        "first": {
+            "refund": "我们已为您的订单 {receipt}（{plan}）退款 {amount}。",
+            "void": "门店已取消您的购买 {receipt}（{plan}），已退还 {amount}。",
+            "dispute": "您的银行撤回了订单 {receipt}（{plan}）的 {amount}。",
+        },
+        "lines": [
+            "已从您的 eSIM {iccid} 收回：{taken_mb} MB 流量和{taken_time}有效期。",
+            "该地区剩余：{left_mb} MB，有效期至 {left_until}。",
+        ],
+        "nothing_left": "该地区剩余：无可用流量。",
+        "days": lambda n: f"{n} 天",
+        "hours": lambda n: f"{n} 小时",
+    },
+}
+
+
+def _duration(seconds: int, texts: dict[str, Any]) -> str:
+    """Whole days, and the hours beyond them (rounded up), as a person says it."""
+    days, rest = divmod(max(0, seconds), 86_400)
+    hours = math.ceil(rest / 3600)
+    if hours == 24:
+        days, hours = days + 1, 0
+    parts = ([str(texts["days"](days))] if days else []) + ([str(texts["hours"](hours))] if hours else [])
+    return " ".join(parts) if parts else str(texts["hours"](0))
+
+
+def take_back_mail(order: Order, kind: str, amount: int, taken_mb: int, taken_s: int,
+                   left_mb: int, left_until: datetime | None) -> Mail:  # fmt: skip
+    """What a refund, a store void or a lost dispute took back, and what is left."""
+    locale = order.locale if order.locale in _TAKE_BACK_TEXTS else "en"
+    texts = _TAKE_BACK_TEXTS[locale]
+    kind = kind if kind in texts["subject"] else "refund"
+    values = {
+        "plan": order.plan.name,
+        "receipt": order.receipt_no or order.order_id,
+        "amount": _money(amount, order.currency),
+        "iccid": order.iccid,
+        "taken_mb": f"{taken_mb:,}",
+        "taken_time": _duration(taken_s, texts),
+        "left_mb": f"{left_mb:,}",
+        "left_until": _local(left_until, order.time_zone),
+    }
+    lines = [texts["first"][kind].format(**values), texts["lines"][0].format(**values)]
+    lines.append(texts["lines"][1].format(**values) if left_until is not None else texts["nothing_left"])
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    return Mail(
+        to=order.email,
+        subject=str(texts["subject"][kind]).format(**values),
         text="\n".join(lines) + "\n",
         html=f'<!doctype html><html lang="{locale}"><body>{body}</body></html>',
     )

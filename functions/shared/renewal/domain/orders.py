@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from renewal.domain.errors import Conflict
-from renewal.domain.lines import Bundle
+from renewal.domain.lines import DAY_S, Bundle
 from renewal.domain.plans import Plan
 from renewal.domain.timeutil import to_iso
 
@@ -88,6 +88,21 @@ class Order:
     cash_received: int | None = None
     void_reason: str | None = None
     mail_sent: bool = False  # the confirmation mail was accepted by the mail service
+    # What the carrier is asked to add (fixed once, before the first call: the carrier answers a
+    # repeated order id with its first answer), then what activation credited and to which
+    # generation of the region's bundle; what refunds took back since (held-back shares included).
+    carrier_mb: int | None = None
+    carrier_s: int | None = None
+    generation: int | None = None
+    credited_mb: int | None = None
+    credited_s: int | None = None
+    taken_back_mb: int = 0
+    taken_back_s: int = 0
+    # The region's bundle just before this order was credited (None: there was none) and the
+    # line's version just after: a store void with nothing applied since restores it exactly.
+    bundle_before: Bundle | None = None
+    version_after: int | None = None
+    dispute_status: str | None = None  # Stripe's dispute status while one is open or once closed
 
     def view(self) -> dict[str, Any]:
         """The order shape of DESIGN.md's contract."""
@@ -106,6 +121,9 @@ class Order:
             "created_at": to_iso(self.created_at),
             "paid_at": to_iso(self.paid_at) if self.paid_at else None,
             "activated_at": to_iso(self.activated_at) if self.activated_at else None,
+            "taken_back_mb": self.taken_back_mb,
+            "taken_back_seconds": self.taken_back_s,
+            "dispute_status": self.dispute_status,
         }
 
     def receipt(self) -> dict[str, Any]:
@@ -130,6 +148,9 @@ class Order:
             "amount": self.amount,
             "currency": self.currency,
             "refunded_amount": self.refunded_amount,
+            "taken_back_mb": self.taken_back_mb,
+            "taken_back_seconds": self.taken_back_s,
+            "dispute_status": self.dispute_status,
             "status": self.status,
             "iccid": self.iccid,
             "created_at": to_iso(self.created_at),
@@ -175,31 +196,131 @@ def mismatch(order: Order, session: PaidSession) -> str | None:
     return "; ".join(problems) or None
 
 
+def share(total: int, refunded: int, amount: int) -> int:
+    """The part of `total` (MB or seconds) that `refunded` out of `amount` pays for, rounded down:
+    rounding favours the customer, and the shares of successive refunds add up exactly."""
+    if amount <= 0:
+        return total
+    return total * min(max(refunded, 0), amount) // amount
+
+
+def validity_seconds(plan: PlanSnapshot) -> int:
+    return plan.validity_days * DAY_S
+
+
+def activation_credit(order: Order) -> tuple[int, int]:
+    """(MB, seconds) activation credits: the unrefunded share of what was bought."""
+    data, validity = order.plan.data_mb, validity_seconds(order.plan)
+    return (
+        data - share(data, order.refunded_amount, order.amount),
+        validity - share(validity, order.refunded_amount, order.amount),
+    )
+
+
 @dataclass(frozen=True)
 class RefundOutcome:
+    """What one refund (or void, or lost dispute) does: the order's new totals and status, the
+    line's bundles afterwards, and what was taken back from them now (what the carrier must take
+    back too)."""
+
     refunded_amount: int
     status: str
     bundles: tuple[Bundle, ...]
-    taken_back_mb: int
+    taken_mb: int
+    taken_s: int
+    taken_back_mb: int  # the order's running totals
+    taken_back_s: int
+    restored: bool = False  # a void that put the bundle back exactly as it was before the sale
+
+    @property
+    def changes(self) -> dict[str, Any]:
+        return {
+            "refunded_amount": self.refunded_amount,
+            "status": self.status,
+            "taken_back_mb": self.taken_back_mb,
+            "taken_back_s": self.taken_back_s,
+        }
 
 
 def apply_refund(
-    order: Order, refund_amount: int, bundles: Sequence[Bundle], now: datetime, *, full_status: str = REFUNDED
+    order: Order,
+    refund_amount: int,
+    bundles: Sequence[Bundle],
+    now: datetime,
+    *,
+    full_status: str = REFUNDED,
+    line_version: int | None = None,
 ) -> RefundOutcome:
-    """DESIGN.md's refund rule. A refund of x out of what is still unrefunded takes back the same
-    share of the order's bundle data that is still unused; the whole of it makes the order
-    `refunded` (a store void: `voided`). Never below zero, never more than was paid."""
+    """The refund rule (docs/domain.md). After refunds totalling R of the order's amount A, the
+    order's share taken back is floor(D x R / A) MB of its data D and floor(V x R / A) seconds of
+    its validity V, less what it took already; only from the bundle generation the order fed
+    (nothing once that bundle expired or restarted), never more than the order's own unused
+    data, and the expiry never before `now`. Refunding all of it makes the order `refunded` (a
+    store void: `voided`). Before activation nothing is taken: activation credits only the
+    unrefunded share. A void of a sale whose line has not changed since (`line_version` equal to
+    the version the sale's activation left) restores the bundle exactly as it was."""
     refundable = order.amount - order.refunded_amount
+    unchanged = RefundOutcome(
+        order.refunded_amount, order.status, tuple(bundles), 0, 0, order.taken_back_mb, order.taken_back_s
+    )
     if refund_amount <= 0 or refundable <= 0:
-        return RefundOutcome(order.refunded_amount, order.status, tuple(bundles), 0)
-    refund_amount = min(refund_amount, refundable)
-    full = refund_amount == refundable
-    taken = 0
-    result = list(bundles)
-    if order.status == ACTIVATED:
-        for index, bundle in enumerate(result):
-            if bundle.region == order.plan.region and bundle.is_live(now):
-                taken = bundle.remaining_data_mb if full else bundle.remaining_data_mb * refund_amount // refundable
-                result[index] = replace(bundle, remaining_data_mb=bundle.remaining_data_mb - taken)
+        return unchanged
+    refunded = order.refunded_amount + min(refund_amount, refundable)
+    full = refunded == order.amount
     status = full_status if full and can_move(order.status, full_status) else order.status
-    return RefundOutcome(order.refunded_amount + refund_amount, status, tuple(result), taken)
+    if order.status != ACTIVATED:
+        return replace(unchanged, refunded_amount=refunded, status=status)
+    result = list(bundles)
+    index = next((i for i, b in enumerate(result) if b.region == order.plan.region), None)
+    bundle = result[index] if index is not None else None
+    if bundle is None or bundle.generation != order.generation or not bundle.is_live(now):
+        return replace(unchanged, refunded_amount=refunded, status=status)  # nothing of it is left to take
+    assert index is not None
+    if full and full_status == VOIDED and order.version_after is not None and line_version == order.version_after:
+        before = order.bundle_before
+        restored_bundle = before if before is not None and before.region == order.plan.region else None
+        taken_mb = bundle.remaining_data_mb - (restored_bundle.remaining_data_mb if restored_bundle else 0)
+        end = restored_bundle.expires_at if restored_bundle and restored_bundle.is_live(now) else now
+        taken_s = max(0, int((bundle.expires_at - max(end, now)).total_seconds()))
+        if restored_bundle is None:
+            del result[index]
+        else:
+            result[index] = restored_bundle
+        return RefundOutcome(
+            refunded,
+            status,
+            tuple(result),
+            max(0, taken_mb),
+            taken_s,
+            order.plan.data_mb,
+            validity_seconds(order.plan),
+            restored=True,
+        )
+    want_mb = max(0, share(order.plan.data_mb, refunded, order.amount) - order.taken_back_mb)
+    want_s = max(0, share(validity_seconds(order.plan), refunded, order.amount) - order.taken_back_s)
+    mine = bundle.contribution(order.order_id)
+    taken_mb = min(want_mb, mine.remaining_mb if mine else 0, bundle.remaining_data_mb)
+    new_expiry = max(now, bundle.expires_at - timedelta(seconds=want_s))
+    taken_s = int((bundle.expires_at - new_expiry).total_seconds())
+    contributions = tuple(
+        replace(c, remaining_mb=c.remaining_mb - taken_mb, validity_s=max(0, c.validity_s - taken_s))
+        if c.order_id == order.order_id
+        else c
+        for c in bundle.contributions
+    )
+    result[index] = replace(
+        bundle,
+        remaining_data_mb=bundle.remaining_data_mb - taken_mb,
+        expires_at=new_expiry,
+        data_mb_at_top_up=max(0, bundle.data_mb_at_top_up - taken_mb),
+        contributions=contributions,
+    )
+    return RefundOutcome(
+        refunded,
+        status,
+        tuple(result),
+        taken_mb,
+        taken_s,
+        order.taken_back_mb + taken_mb,
+        order.taken_back_s + taken_s,
+    )

@@ -1,12 +1,13 @@
-"""DESIGN.md's usage rule: a record names the country where data was used; it draws on the
-live bundle covering that country that expires first, then the next; no bundle goes below zero.
+"""The usage rule (docs/domain.md): a record names the country where data was used; it draws on
+the live bundle covering that country that expires first, then the next; no bundle goes below
+zero. Within a bundle, usage draws on the orders that fed it oldest first (Bundle.draw).
 What no bundle covers is reported back (roaming outside the plans), never charged to a bundle."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from renewal.domain.countries import ISO_COUNTRIES
@@ -72,7 +73,7 @@ def draw_usage(
             break
         take = min(bundle.remaining_data_mb, left)
         if take:
-            changed[bundle.region] = replace(bundle, remaining_data_mb=bundle.remaining_data_mb - take)
+            changed[bundle.region] = bundle.draw(take)
             left -= take
     result = tuple(changed.get(b.region, b) for b in bundles)
     return UsageOutcome(bundles=result, drawn_mb=used_mb - left, uncovered_mb=left)

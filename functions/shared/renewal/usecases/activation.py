@@ -12,11 +12,31 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from renewal.domain.errors import Conflict
-from renewal.domain.lines import Bundle, apply_plan, line_balance
+from renewal.domain.lines import Bundle, credit, line_balance, require_renewable
 from renewal.domain.mail import confirmation_mail
-from renewal.domain.orders import ACTIVATED, PAID, REVIEW, Order, web_receipt_number
+from renewal.domain.orders import (
+    ACTIVATED,
+    PAID,
+    REVIEW,
+    Order,
+    activation_credit,
+    validity_seconds,
+    web_receipt_number,
+)
+from renewal.domain.reversals import ACTIVATION as ACTIVATION_KIND
+from renewal.domain.reversals import reversal_for
 from renewal.domain.timeutil import utc_now
-from renewal.ports import BundleProvision, Carrier, CarrierRefused, LineStore, Mailer, OrderStore, StaleWrite
+from renewal.ports import (
+    ActivationQueue,
+    BundleProvision,
+    Carrier,
+    CarrierRefused,
+    LineStore,
+    Mailer,
+    OrderStore,
+    StaleWrite,
+)
+from renewal.usecases.refunds import send_after_commit
 
 logger = Logger(child=True)
 RETRIES = 25
@@ -33,17 +53,22 @@ class Activation:
         lines: LineStore,
         mailer: Mailer,
         carrier: Carrier,
+        queue: ActivationQueue,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self._orders, self._lines, self._mailer, self._carrier, self._clock = orders, lines, mailer, carrier, clock
+        self._orders, self._lines, self._mailer, self._carrier = orders, lines, mailer, carrier
+        self._queue, self._clock = queue, clock
 
     def activate(self, order_id: str) -> str:
         """Returns the order's status afterwards. Safe to run for the same order any number of
-        times, at once. The carrier adds the bundle first, keyed by the order id (so repeats add
-        it once); only once it confirms does the order move paid -> activated and the line's
-        bundles change, in one transaction guarded by the order's status and the line's version.
-        CarrierUnavailable propagates: the order stays `paid` and SQS delivers it again. A
-        refusal moves the order to `review` with the carrier's reason and credits nothing."""
+        times, at once. What the carrier is asked to add is fixed on the order first (the
+        unrefunded share of the plan), then the carrier adds it, keyed by the order id (so repeats
+        add it once); only once it confirms does the order move paid -> activated and the line's
+        bundles change, in one transaction guarded by the order's status and refunded amount and
+        the line's version. If a refund landed after the carrier call, only the unrefunded share
+        is credited and a reversal for the rest is written in the same transaction. A fully
+        refunded order is never activated. CarrierUnavailable propagates: the order stays `paid`
+        and SQS delivers it again. A refusal moves the order to `review` and credits nothing."""
         for _ in range(RETRIES):
             order = self._orders.get(order_id)
             if order is None:
@@ -56,21 +81,25 @@ class Activation:
                 return order.status  # refunded before activation, in review, ...
             line = self._lines.get(order.iccid)
             now = self._clock()
+            credit_mb, credit_s = activation_credit(order)
             try:
                 if line is None:
                     self._orders.move(order, REVIEW, review_reason="the order's line is not on file")
                     return REVIEW
                 try:
-                    bundles = apply_plan(line.bundles, order.plan.as_plan(), now)
+                    require_renewable(line.bundles, now)
                 except Conflict as refused:
                     self._orders.move(order, REVIEW, review_reason=refused.message)
                     return REVIEW
+                if order.carrier_mb is None:
+                    order = self._orders.fix_carrier_request(order, credit_mb, credit_s)
             except StaleWrite:
                 continue  # the order moved meanwhile (refunded, or activated by a duplicate)
-            plan = order.plan
             try:
-                self._carrier.add_bundle(
-                    BundleProvision(order.order_id, order.iccid, plan.region, plan.data_mb, plan.validity_days)
+                added = self._carrier.add_bundle(
+                    BundleProvision(
+                        order.order_id, order.iccid, order.plan.region, order.carrier_mb or 0, order.carrier_s or 0
+                    )
                 )
             except CarrierRefused as refused:
                 try:
@@ -80,21 +109,44 @@ class Activation:
                 except StaleWrite:
                     continue
                 return REVIEW
+            credited_mb, credited_s = min(credit_mb, added.data_mb), min(credit_s, added.validity_s)
+            bundles = credit(
+                line.bundles, order.plan.as_plan(), now, order_id=order.order_id, data_mb=credited_mb,
+                validity_s=credited_s,
+            )  # fmt: skip
             renewed = next(b for b in bundles if b.region == order.plan.region)
             changes: dict[str, Any] = {
                 "activated_at": now,
                 "receipt_no": order.receipt_no or web_receipt_number(order.order_id, order.created_at),
                 "new_expires_at": renewed.expires_at,
+                "generation": renewed.generation,
+                "credited_mb": credited_mb,
+                "credited_s": credited_s,
+                # Held back at activation counts as taken back already.
+                "taken_back_mb": order.plan.data_mb - credited_mb,
+                "taken_back_s": validity_seconds(order.plan) - credited_s,
+                "bundle_before": next((b for b in line.bundles if b.region == order.plan.region), None),
+                "version_after": line.version + 1,
             }
+            reversal = None
+            if added.data_mb > credited_mb or added.validity_s > credited_s:
+                # A refund landed between the carrier call and now: the carrier takes back the rest.
+                reversal = reversal_for(
+                    order, f"activation-{order.order_id}", ACTIVATION_KIND, data_mb=added.data_mb - credited_mb,
+                    validity_s=added.validity_s - credited_s, taken_mb=0, taken_s=0, amount=0, bundles=bundles,
+                    now=now,
+                )  # fmt: skip
             # The transaction that activates also settles the mail: a claim on it (taken now, for
             # the lease), or, with no address to mail (a walk-in line), marked sent outright.
             claimed_at = self._clock() if order.email else None
             if not order.email:
                 changes["mail_sent"] = True
             try:
-                self._orders.activate(order, line, bundles, changes, mail_claimed_at=claimed_at)
+                self._orders.activate(order, line, bundles, changes, mail_claimed_at=claimed_at, reversal=reversal)
             except StaleWrite:
-                continue  # another renewal of this line, or a duplicate, got there first
+                continue  # another renewal of this line, a refund, or a duplicate got there first
+            if reversal is not None:
+                send_after_commit(self._queue, reversal.reversal_id)
             if claimed_at is not None:
                 self._send_confirmation(replace(order, status=ACTIVATED, **changes), bundles, claimed_at)
             return ACTIVATED

@@ -13,10 +13,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 from renewal.domain.errors import DomainError, NotFound
-from renewal.domain.orders import EXPIRED, FAILED, PAID, PENDING, REVIEW, Order, PaidSession, apply_refund, mismatch
+from renewal.domain.orders import EXPIRED, FAILED, PAID, PENDING, REVIEW, Order, PaidSession, mismatch
+from renewal.domain.reversals import DISPUTE, REFUND
 from renewal.domain.timeutil import utc_now
 from renewal.ports import (
     ActivationQueue,
@@ -29,8 +31,10 @@ from renewal.ports import (
     StaleWrite,
 )
 from renewal.usecases.checkout import PaymentProviderUnavailable
+from renewal.usecases.refunds import RefundBook
 
 logger = Logger(child=True)
+metrics = Metrics()  # shares the handler's metric set; flushed by its log_metrics
 RETRIES = 10
 
 
@@ -51,6 +55,7 @@ class Fulfilment:
     ) -> None:
         self._orders, self._lines, self._payments = orders, lines, payments
         self._queue, self._events, self._clock = queue, events, clock
+        self._refunds = RefundBook(orders, lines, queue, clock)
 
     # ------------------------------------------------------------ the one fulfilment function
     def fulfil(
@@ -155,7 +160,36 @@ class Fulfilment:
         if event_type == "charge.refunded":
             metadata = obj.get("metadata") or {}
             return self.apply_refunds(str(obj.get("id")), obj.get("payment_intent"), metadata.get("order_id"))
+        if event_type in ("charge.dispute.created", "charge.dispute.updated", "charge.dispute.closed"):
+            return self.apply_dispute(obj)
         return False
+
+    # ------------------------------------------------------------ disputes
+    def apply_dispute(self, dispute: dict[str, Any]) -> bool:
+        """A dispute on an order's payment: its status is recorded on the order (shown in its view
+        and receipt) and counted; one closed as lost takes back like a full refund, keyed by the
+        dispute's id; one won changes nothing else."""
+        dispute_id, status, intent = dispute.get("id"), dispute.get("status"), dispute.get("payment_intent")
+        if not isinstance(dispute_id, str) or not isinstance(status, str) or not isinstance(intent, str):
+            raise BadEvent("the dispute has no id, status or payment_intent")
+        order = self._orders.by_payment_intent(intent)
+        if order is None:
+            logger.warning("dispute for a payment we do not know", extra={"dispute_id": dispute_id})
+            return False
+        if order.dispute_status is None:
+            metrics.add_metric(name="Disputes", unit=MetricUnit.Count, value=1)
+        if status == "lost":
+            metrics.add_metric(name="DisputesLost", unit=MetricUnit.Count, value=1)
+            self._refunds.take_back(
+                order.order_id, dispute_id, order.amount - order.refunded_amount, kind=DISPUTE,
+                extra={"dispute_status": status},
+            )  # fmt: skip
+            current = self._orders.get(order.order_id)
+            if current is not None and current.dispute_status != status:
+                self._orders.set_dispute(current, status)  # the refund was recorded before (nothing left)
+            return True
+        self._orders.set_dispute(order, status)
+        return True
 
     # ------------------------------------------------------------ refunds
     def apply_refunds(self, charge_id: str, payment_intent: Any, order_id: Any = None) -> bool:
@@ -178,19 +212,5 @@ class Fulfilment:
         for refund in refunds:
             if refund.status != "succeeded":
                 continue
-            for _ in range(RETRIES):
-                current = self._orders.get(order.order_id)
-                if current is None or refund.refund_id in current.refund_ids:
-                    break
-                line = self._lines.get(current.iccid)
-                now = self._clock()
-                outcome = apply_refund(current, refund.amount, line.bundles if line else (), now)
-                changes = {"refunded_amount": outcome.refunded_amount, "status": outcome.status}
-                try:
-                    self._orders.refund(current, refund.refund_id, line, outcome.bundles, changes)
-                    break
-                except StaleWrite:
-                    continue
-            else:  # not recorded as handled: Stripe delivers the event again
-                raise RuntimeError(f"refund {refund.refund_id} of {order.order_id}: the order kept changing")
+            self._refunds.take_back(order.order_id, refund.refund_id, refund.amount, kind=REFUND)
         return True

@@ -5,9 +5,14 @@
    session naming no order of ours is flagged;
 2. re-queues `paid` orders that activation has not reached after a while (a crash, a message in
    the dead-letter queue after a carrier outage); activation is idempotent, so this is safe;
-3. compares, for lines whose bundles changed in the window, our live bundles with the network's:
-   a bundle the network does not have, one it has and we do not, or an expiry that differs by
-   more than the tolerance is flagged for a person (never "mended" by guessing which side is right).
+3. re-queues reversals (refunds, voids, lost disputes on their way to the carrier) still pending
+   after a while, and flags those pending for long (their messages wait in the dead-letter queue);
+4. compares, for lines whose bundles changed in the window (a reversal reaching the carrier counts
+   as a change), our live bundles with the network's: a bundle the network does not have, one it
+   has and we do not, an expiry that differs by more than the tolerance, or data that differs
+   (ours below the network's at all, or above it by more than the tolerance for usage not yet
+   reported) is flagged for a person (never "mended" by guessing which side is right). Lines with
+   a reversal still pending are left for the next run.
 
 It reports what it did."""
 
@@ -22,6 +27,7 @@ from aws_lambda_powertools import Logger
 
 from renewal.domain.lines import line_balance
 from renewal.domain.orders import PENDING
+from renewal.domain.reversals import Reversal
 from renewal.domain.timeutil import to_iso
 from renewal.ports import (
     ActivationQueue,
@@ -40,7 +46,8 @@ logger = Logger(child=True)
 class Issue:
     """A difference reconciliation cannot mend: for a person. `issue_id` is stable across runs."""
 
-    kind: str  # network_missing_bundle | network_extra_bundle | expiry_mismatch | session_without_order
+    kind: str  # network_missing_bundle | network_extra_bundle | expiry_mismatch | data_mismatch
+    #            | session_without_order | reversal_pending
     iccid: str
     region: str
     detail: str
@@ -60,6 +67,10 @@ class IssueLog(Protocol):
 
 class Fulfiller(Protocol):
     def fulfil(self, order_id: str, session_id: str | None = None, *, async_failed: bool = False) -> Any: ...
+
+
+class PendingReversals(Protocol):
+    def pending(self, created_before: datetime) -> list[Reversal]: ...
 
 
 class AwaitingOrders(Protocol):
@@ -82,6 +93,7 @@ class ReconciliationReport:
     new_issues: int = 0
     carrier_unreachable: int = 0
     stripe_unreachable: bool = False
+    reversals_requeued: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,8 @@ class ReconciliationSettings:
     stuck_after: timedelta = timedelta(minutes=10)
     window: timedelta = timedelta(days=1)
     expiry_tolerance: timedelta = timedelta(minutes=15)
+    data_tolerance_mb: int = 50
+    reversal_flag_after: timedelta = timedelta(hours=1)
 
 
 class Reconciliation:
@@ -105,17 +119,20 @@ class Reconciliation:
         issues: IssueLog,
         settings: ReconciliationSettings,
         clock: Callable[[], datetime],
+        reversals: PendingReversals | None = None,
     ) -> None:
         self._orders, self._awaiting, self._lines, self._changed = orders, awaiting, lines, changed
         self._payments, self._fulfilment, self._queue = payments, fulfilment, queue
         self._carrier, self._issues, self._settings, self._clock = carrier, issues, settings, clock
+        self._reversals = reversals
 
     def run(self, now: datetime | None = None) -> dict[str, Any]:
         now = now or self._clock()
         report = ReconciliationReport(as_of=to_iso(now))
         self._stripe(now, report)
         self._stuck(now, report)
-        self._network(now, report)
+        waiting = self._pending_reversals(now, report)
+        self._network(now, report, waiting)
         logger.info("reconciliation", extra={k: v for k, v in asdict(report).items() if k != "flagged"})
         return asdict(report)
 
@@ -153,12 +170,31 @@ class Reconciliation:
             self._queue.enqueue(order_id)
             report.requeued.append(order_id)
 
-    def _network(self, now: datetime, report: ReconciliationReport) -> None:
+    def _pending_reversals(self, now: datetime, report: ReconciliationReport) -> set[str]:
+        """Re-queues reversals pending past `stuck_after` (a lost send, a crashed worker) and flags
+        those pending past `reversal_flag_after`; returns the lines any pending reversal is for."""
+        if self._reversals is None:
+            return set()
+        waiting = {r.iccid for r in self._reversals.pending(now + timedelta(seconds=1))}
+        for reversal in self._reversals.pending(now - self._settings.stuck_after):
+            self._queue.enqueue_reversal(reversal.reversal_id)
+            report.reversals_requeued.append(reversal.reversal_id)
+            if now - reversal.created_at >= self._settings.reversal_flag_after:
+                detail = (
+                    f"reversal {reversal.reversal_id} of order {reversal.order_id} ({reversal.data_mb} MB, "
+                    f"{reversal.validity_s} s) still pending since {to_iso(reversal.created_at)}: see the DLQ"
+                )
+                self._flag(
+                    Issue("reversal_pending", reversal.iccid, reversal.region, detail, reversal.order_id), now, report
+                )
+        return waiting
+
+    def _network(self, now: datetime, report: ReconciliationReport, waiting: set[str]) -> None:
         tolerance = self._settings.expiry_tolerance
         for iccid in self._changed.changed_since(now - self._settings.window, now):
             line = self._lines.get(iccid)
-            if line is None:
-                continue
+            if line is None or iccid in waiting:
+                continue  # a reversal on its way to the carrier: compared once it has arrived
             report.lines_checked += 1
             ours = {b.region: b for b in line_balance(line.bundles, now).bundles}
             try:
@@ -177,6 +213,12 @@ class Reconciliation:
                 elif abs(other.expires_at - bundle.expires_at) > tolerance:
                     detail = f"ours expires {to_iso(bundle.expires_at)}, the network's {to_iso(other.expires_at)}"
                     self._flag(Issue("expiry_mismatch", iccid, region, detail), now, report)
+                elif (
+                    bundle.remaining_data_mb < other.data_mb
+                    or bundle.remaining_data_mb - other.data_mb > self._settings.data_tolerance_mb
+                ):
+                    detail = f"we hold {bundle.remaining_data_mb} MB, the network {other.data_mb} MB"
+                    self._flag(Issue("data_mismatch", iccid, region, detail), now, report)
             for region, other in theirs.items():
                 if region not in ours:
                     detail = f"the network has {other.data_mb} MB until {to_iso(other.expires_at)}; we hold none"
