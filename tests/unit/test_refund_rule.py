@@ -81,7 +81,7 @@ def test_a_void_of_a_store_sale_takes_only_its_own_data_and_keeps_the_online_ord
 
 def test_usage_draws_oldest_order_first_so_a_refund_takes_at_most_its_own_unused_data() -> None:
     bundles, first = activate((), order("first"), NOW)
-    bundles, second = activate(bundles, order("second", JAPAN_2GB, 2000), NOW, 1)
+    bundles, _ = activate(bundles, order("second", JAPAN_2GB, 2000), NOW, 1)
     bundles = draw_usage(bundles, COVERAGE, "JP", 7500, NOW + timedelta(minutes=1)).bundles
     assert jp(bundles).contribution("first").remaining_mb == 0  # type: ignore[union-attr]
     assert jp(bundles).contribution("second").remaining_mb == 1500  # type: ignore[union-attr]
@@ -93,10 +93,10 @@ def test_partial_refunds_take_their_share_less_what_was_taken_already() -> None:
     bundles, o = activate((), order("o", amount=10000), NOW)
     first = apply_refund(o, 2500, bundles, NOW)
     assert (first.taken_mb, first.taken_s) == (1750, 7 * DAY_S // 4)  # floor(7000 x 2500 / 10000)
-    o2 = replace(o, **first.changes)  # type: ignore[arg-type]
+    o2 = replace(o, **first.changes)
     second = apply_refund(o2, 2500, first.bundles, NOW)
     assert second.taken_mb == 1750 and second.taken_back_mb == 3500 and second.status == ACTIVATED
-    o3 = replace(o2, **second.changes)  # type: ignore[arg-type]
+    o3 = replace(o2, **second.changes)
     rest = apply_refund(o3, 5000, second.bundles, NOW)
     assert rest.status == REFUNDED and rest.taken_back_mb == 7000 and jp(rest.bundles).remaining_data_mb == 0
     assert rest.taken_back_s == 7 * DAY_S
@@ -106,7 +106,7 @@ def test_rounding_down_over_three_thirds_takes_back_all_of_it() -> None:
     bundles, o = activate((), order("o", amount=999), NOW)
     for _ in range(3):
         outcome = apply_refund(o, 333, bundles, NOW)
-        bundles, o = outcome.bundles, replace(o, **outcome.changes)  # type: ignore[arg-type]
+        bundles, o = outcome.bundles, replace(o, **outcome.changes)
     assert o.status == REFUNDED and o.taken_back_mb == 7000 and jp(bundles).remaining_data_mb == 0
 
 
@@ -152,7 +152,7 @@ def test_before_activation_nothing_is_taken_and_activation_credits_the_unrefunde
     o = order("o", amount=10000)
     outcome = apply_refund(o, 2500, (), NOW)
     assert outcome.taken_mb == 0 and outcome.status == PAID
-    partly = replace(o, **outcome.changes)  # type: ignore[arg-type]
+    partly = replace(o, **outcome.changes)
     assert activation_credit(partly) == (5250, 7 * DAY_S - 7 * DAY_S // 4)
     bundles, activated = activate((), partly, NOW)
     assert jp(bundles).remaining_data_mb == 5250 and activated.taken_back_mb == 1750
@@ -168,5 +168,5 @@ def test_refunds_never_exceed_what_was_paid() -> None:
     bundles, o = activate((), order("o"), NOW)
     outcome = apply_refund(o, 50000, bundles, NOW)
     assert outcome.refunded_amount == 7000 and outcome.taken_mb == 7000
-    again = apply_refund(replace(o, **outcome.changes), 10, outcome.bundles, NOW)  # type: ignore[arg-type]
+    again = apply_refund(replace(o, **outcome.changes), 10, outcome.bundles, NOW)
     assert again.taken_mb == 0 and again.refunded_amount == 7000
