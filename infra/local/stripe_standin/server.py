@@ -18,7 +18,10 @@ Routes (Stripe's, under /v1; auth: any ``sk_test_...`` key, Bearer or Basic):
     GET  /v1/charges/{id}, GET /v1/payment_intents/{id}
 Hosted page (no auth): GET/POST /c/pay/{session id}
 Test support (not Stripe's, no auth): /_standin/health, /_standin/events,
-    /_standin/events/{id}, POST /_standin/events/{id}/resend
+    /_standin/events/{id}, POST /_standin/events/{id}/resend,
+    POST /_standin/disputes?payment_intent=pi_...   a customer's bank disputes the payment
+                                                   (charge.dispute.created)
+    POST /_standin/disputes/{id}/close?status=won|lost   the dispute ends (charge.dispute.closed)
 """
 
 from __future__ import annotations
@@ -160,6 +163,7 @@ class StripeStandIn:
         self._payment_intents: dict[str, dict[str, Any]] = {}
         self._charges: dict[str, dict[str, Any]] = {}
         self._charge_stream: dict[str, str] = {}
+        self._disputes: dict[str, dict[str, Any]] = {}
         self._refunds: list[dict[str, Any]] = []
         self._idem: dict[tuple[str, str], IdemEntry] = {}
         self._httpd: ThreadingHTTPServer | None = None
@@ -755,6 +759,46 @@ class StripeStandIn:
         )
         return self.webhooks.enqueue(event, stream)
 
+    # ------------------------------------------------------------------ disputes (test support)
+    def _open_dispute(self, pid: str) -> Response:
+        """What Stripe does when a cardholder's bank opens a dispute: a Dispute object (from the
+        official fixture) on the payment's charge, and charge.dispute.created."""
+        with self._lock:
+            pi = self._payment_intents.get(pid)
+            ch = self._charges.get(str(pi.get("latest_charge"))) if pi else None
+            if pi is None or ch is None:
+                return Response.json(404, _no_such("payment_intent", pid, "payment_intent").body)
+            dispute = spec.fixture("dispute")
+            dispute.update(
+                {
+                    "id": objects.new_id("dp_"),
+                    "amount": int(ch["amount_captured"]) - int(ch["amount_refunded"]),
+                    "currency": ch["currency"],
+                    "charge": ch["id"],
+                    "payment_intent": pid,
+                    "created": objects.now(),
+                    "status": "needs_response",
+                    "is_charge_refundable": False,
+                    "metadata": {},
+                }
+            )
+            self._disputes[dispute["id"]] = dispute
+            ch["disputed"] = True
+            self._emit("charge.dispute.created", dispute, self._charge_stream.get(str(ch["id"]), str(ch["id"])), None)
+            return Response.json(200, copy.deepcopy(dispute))
+
+    def _close_dispute(self, did: str, status: str) -> Response:
+        if status not in ("won", "lost"):
+            return Response.json(400, StripeError(400, "status must be won or lost", param="status").body)
+        with self._lock:
+            dispute = self._disputes.get(did)
+            if dispute is None:
+                return Response.json(404, _no_such("dispute", did, "id").body)
+            dispute["status"] = status
+            stream = self._charge_stream.get(str(dispute["charge"]), str(dispute["charge"]))
+            self._emit("charge.dispute.closed", dispute, stream, None)
+            return Response.json(200, copy.deepcopy(dispute))
+
     # ------------------------------------------------------------------ test support
     def _standin(self, method: str, path: str, query: str) -> Response:
         q = dict(parse_pairs(query))
@@ -784,6 +828,11 @@ class StripeStandIn:
             # Test support: point deliveries elsewhere, or pause them with {"url": null}.
             self.set_webhook_url(q.get("url") or None)
             return Response.json(200, {"webhook_url": self.webhooks.url})
+        if method == "POST" and path == "/_standin/disputes":
+            return self._open_dispute(q.get("payment_intent", ""))
+        m = re.match(r"^/_standin/disputes/(?P<did>[^/]+)/close$", path)
+        if method == "POST" and m:
+            return self._close_dispute(m.group("did"), q.get("status", ""))
         m = re.match(r"^/_standin/events/(?P<eid>[^/]+)(?P<resend>/resend)?$", path)
         if m:
             eid = m.group("eid")
