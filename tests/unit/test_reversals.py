@@ -97,7 +97,7 @@ def test_a_refund_before_activation_is_credited_less_and_a_full_one_is_never_act
 def test_a_refund_landing_between_the_carrier_call_and_our_write_is_reversed_at_the_carrier(world: World) -> None:
     order_id = paid(world)
     add_bundle = world.carrier.add_bundle
-    raced = []
+    raced: list[bool] = []
 
     def refund_during_the_call(request: Any) -> Any:
         added = add_bundle(request)
