@@ -35,6 +35,12 @@ def receipt_html(order: Order) -> str:
         ),
         ("Refunded", _money(order.refunded_amount, order.currency) if order.refunded_amount else "-"),
         *([("Void reason", order.void_reason)] if order.void_reason else []),
+        *(
+            [("Taken back", f"{order.taken_back_mb:,} MB, {order.taken_back_s // 3600:,} hours of validity")]
+            if order.taken_back_mb or order.taken_back_s
+            else []
+        ),
+        *([("Dispute", order.dispute_status)] if order.dispute_status else []),
         ("Status", order.status),
         ("Paid", local(data["paid_at"])),
         ("Activated", local(data["activated_at"])),

@@ -94,6 +94,9 @@ class OrderOut(BaseModel):
     created_at: str
     paid_at: str | None
     activated_at: str | None
+    taken_back_mb: int = Field(0, description="data taken back by refunds, voids or a lost dispute (MB)")
+    taken_back_seconds: int = Field(0, description="validity taken back by them (seconds)")
+    dispute_status: str | None = Field(None, description="Stripe's status of a dispute on the payment, if any")
 
 
 class OrderList(BaseModel):
