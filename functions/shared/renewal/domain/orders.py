@@ -10,7 +10,7 @@ from typing import Any
 from renewal.domain.errors import Conflict
 from renewal.domain.lines import Bundle
 from renewal.domain.plans import Plan
-from renewal.domain.timeutil import to_iso
+from renewal.domain.timeutil import to_iso, utc_now
 
 PENDING, PAID, ACTIVATED, EXPIRED, FAILED, REFUNDED, VOIDED, REVIEW = (
     "pending", "paid", "activated", "expired", "failed", "refunded", "voided", "review",
@@ -88,9 +88,18 @@ class Order:
     cash_received: int | None = None
     void_reason: str | None = None
     mail_sent: bool = False  # the confirmation mail was accepted by the mail service
+    checkout_url: str | None = None  # the Checkout Session's hosted page (web orders)
+    session_expires_at: datetime | None = None  # when that session stops taking payment
 
-    def view(self) -> dict[str, Any]:
-        """The order shape of DESIGN.md's contract."""
+    def payable_url(self, now: datetime) -> str | None:
+        """The hosted page where this order can still be paid: only while it is pending and its
+        session has not expired (a client offers "Pay now" with it), else None."""
+        if self.status != PENDING or not self.checkout_url or self.session_expires_at is None:
+            return None
+        return self.checkout_url if now < self.session_expires_at else None
+
+    def view(self, now: datetime | None = None) -> dict[str, Any]:
+        """The order shape of DESIGN.md's contract, as of `now` (the clock when not given)."""
         return {
             "order_id": self.order_id,
             "account_id": self.account_id,
@@ -106,6 +115,7 @@ class Order:
             "created_at": to_iso(self.created_at),
             "paid_at": to_iso(self.paid_at) if self.paid_at else None,
             "activated_at": to_iso(self.activated_at) if self.activated_at else None,
+            "checkout_url": self.payable_url(now or utc_now()),
         }
 
     def receipt(self) -> dict[str, Any]:

@@ -94,6 +94,9 @@ class OrderOut(BaseModel):
     created_at: str
     paid_at: str | None
     activated_at: str | None
+    checkout_url: str | None = Field(
+        description="the Checkout Session's page where a pending order can still be paid; null once it is not"
+    )
 
 
 class OrderList(BaseModel):
