@@ -790,12 +790,13 @@ class StripeStandIn:
             # Test support: an open session's time runs out now, and the sweep expires it as Stripe
             # does by itself (its event carries no request), without waiting min_expires_in.
             with self._lock:
-                rec = self._sessions.get(m.group("sid"))
-                if rec is None:
+                lapsing = self._sessions.get(m.group("sid"))
+                if lapsing is None:
                     return Response.json(404, _no_such("checkout.session", m.group("sid"), "session").body)
-                if rec.obj["status"] == "open":
-                    rec.obj["expires_at"] = min(rec.obj["expires_at"], int(time.time()))
-                body = {"id": rec.obj["id"], "status": rec.obj["status"], "expires_at": rec.obj["expires_at"]}
+                session = lapsing.obj
+                if session["status"] == "open":
+                    session["expires_at"] = min(session["expires_at"], int(time.time()))
+                body = {"id": session["id"], "status": session["status"], "expires_at": session["expires_at"]}
             return Response.json(200, body)
         m = re.match(r"^/_standin/events/(?P<eid>[^/]+)(?P<resend>/resend)?$", path)
         if m:
