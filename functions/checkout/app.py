@@ -1,5 +1,6 @@
-"""POST /checkout (start paying for a plan) and POST /orders/{order_id}/sync (what the success
-page calls: re-read the payment from Stripe and fulfil it if paid)."""
+"""POST /checkout (start paying for a plan), POST /orders/{order_id}/sync (what the success
+page calls: re-read the payment from Stripe and fulfil it if paid) and POST
+/orders/{order_id}/cancel (expire the session at Stripe, then fulfil: expired, or paid first)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from renewal.http.api import CUSTOMER, caller, create_resolver
 from renewal.http.once import call_once, idempotency_config, persistence_store
-from renewal.http.schemas import ERROR_RESPONSES, CheckoutIn, CheckoutOut, OrderOut
+from renewal.http.schemas import ERROR_RESPONSES, CheckoutIn, CheckoutOut, ErrorBody, OrderOut
 from renewal.tracing import TRACED_MODULES
 from renewal.usecases.accounts import Identity
 from renewal.wiring import checkout_service, fulfilment
@@ -62,6 +63,23 @@ def checkout(body: Annotated[CheckoutIn, Body()]) -> tuple[CheckoutOut, int]:
 )
 def sync_order(order_id: Annotated[str, Path(max_length=64)]) -> OrderOut:
     return OrderOut.model_validate(payments.sync(caller(app).account_id, order_id).view())
+
+
+@app.post(
+    "/orders/<order_id>/cancel",
+    summary="Give up a pending order: its Checkout Session is expired first",
+    security=CUSTOMER,
+    responses={
+        **ERROR_RESPONSES,
+        409: {
+            "description": "not pending: order_already_paid (also in between), payment_in_progress, order_not_pending",
+            "content": {"application/json": {"model": ErrorBody}},
+        },
+        502: {"description": "Stripe failed or is unreachable", "content": {"application/json": {"model": ErrorBody}}},
+    },
+)
+def cancel_order(order_id: Annotated[str, Path(max_length=64)]) -> OrderOut:
+    return OrderOut.model_validate(payments.cancel(caller(app).account_id, order_id).view())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

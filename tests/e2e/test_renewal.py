@@ -32,6 +32,7 @@ def test_a_customer_renews_and_sees_the_plan(outputs: dict[str, str], new_custom
     assert body["expires_at"].endswith("Z")
     order = call(outputs, "GET", f"/orders/{body['order_id']}", token).json()
     assert (order["status"], order["amount"], order["currency"]) == ("pending", plan["prices"]["HKD"], "HKD")
+    assert order["checkout_url"] == body["checkout_url"]  # "Pay now" while the session is open
 
     paid = pay(body["checkout_url"])
     assert paid.status_code == 303
@@ -51,6 +52,9 @@ def test_a_customer_renews_and_sees_the_plan(outputs: dict[str, str], new_custom
 
     order = call(outputs, "GET", f"/orders/{body['order_id']}", token).json()
     assert order["status"] == "activated" and order["receipt_no"]
+    assert order["checkout_url"] is None
+    late = call(outputs, "POST", f"/orders/{body['order_id']}/cancel", token)
+    assert late.status_code == 409 and late.json()["error"]["code"] == "order_already_paid"
     listed = call(outputs, "GET", "/orders", token).json()
     assert [o["order_id"] for o in listed["orders"]] == [body["order_id"]]
 
@@ -84,6 +88,9 @@ def test_another_customers_order_is_404(outputs: dict[str, str], new_customer: d
         answer = call(outputs, "GET", path, other)
         assert answer.status_code == 404 and answer.json()["error"]["code"] == "order_not_found"
     assert call(outputs, "POST", f"/orders/{order_id}/sync", other).status_code == 404
+    refused = call(outputs, "POST", f"/orders/{order_id}/cancel", other)
+    assert refused.status_code == 404 and refused.json()["error"]["code"] == "order_not_found"
+    assert call(outputs, "GET", f"/orders/{order_id}", new_customer["token"]).json()["status"] == "pending"
 
 
 def test_checkout_refuses_what_the_catalog_does_not_sell(outputs: dict[str, str], new_customer: dict) -> None:
@@ -97,3 +104,18 @@ def test_checkout_refuses_what_the_catalog_does_not_sell(outputs: dict[str, str]
     )
     assert priced_by_client.status_code == 422
     assert call(outputs, "GET", "/orders", token).json()["orders"] == []
+
+
+def test_a_customer_cancels_a_checkout_they_gave_up(outputs: dict[str, str], new_customer: dict) -> None:
+    token = new_customer["token"]
+    started = call(outputs, "POST", "/checkout", token, {"plan_id": "eu-daily-1gb", "currency": "EUR"})
+    assert started.status_code == 201, started.text
+    order_id = started.json()["order_id"]
+    cancelled = call(outputs, "POST", f"/orders/{order_id}/cancel", token)
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["status"], cancelled.json()["checkout_url"]) == ("expired", None)
+    assert call(outputs, "POST", f"/orders/{order_id}/cancel", token).json()["status"] == "expired"
+    listed = call(outputs, "GET", "/orders", token).json()["orders"]
+    assert [(o["order_id"], o["status"], o["checkout_url"]) for o in listed] == [(order_id, "expired", None)]
+    missing = call(outputs, "POST", "/orders/no-such-order/cancel", token)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "order_not_found"

@@ -102,6 +102,14 @@ def delivered_event(outputs: dict[str, str], session_id: str, event_type: str) -
     return dict(listing[0]["event"])
 
 
+def event_state(outputs: dict[str, str], session_id: str, event_type: str) -> str | None:
+    """The delivery state (pending, delivered, failed, not_sent) of the stand-in's event, if sent."""
+    listing = requests.get(
+        f"{outputs['StripeApiBase']}/_standin/events", params={"type": event_type, "stream": session_id}, timeout=10
+    ).json()["data"]
+    return str(listing[0]["state"]) if listing else None
+
+
 def set_webhook_url(outputs: dict[str, str], url: str | None) -> None:
     answer = requests.post(f"{outputs['StripeApiBase']}/_standin/webhook", params={"url": url or ""}, timeout=10)
     assert answer.status_code == 200
@@ -180,6 +188,59 @@ def test_expired_session_expires_the_order(outputs: dict[str, str], customer: di
     session = checkout(outputs, customer["token"])
     stripe_client(outputs).v1.checkout.sessions.expire(session["session_id"])
     status_becomes(outputs, customer["token"], session["order_id"], "expired")
+
+
+def test_cancel_expires_the_session_at_stripe_and_the_order(outputs: dict[str, str], customer: dict[str, str]) -> None:
+    session = checkout(outputs, customer["token"])
+    assert order(outputs, customer["token"], session["order_id"])["checkout_url"] == session["checkout_url"]
+    cancelled = call(outputs, "POST", f"/orders/{session['order_id']}/cancel", customer["token"])
+    assert cancelled.status_code == 200, cancelled.text
+    assert (cancelled.json()["status"], cancelled.json()["checkout_url"]) == ("expired", None)
+    assert stripe_client(outputs).v1.checkout.sessions.retrieve(session["session_id"]).status == "expired"
+    assert pay(session["checkout_url"]).status_code == 400  # nothing can be paid through it any more
+    again = call(outputs, "POST", f"/orders/{session['order_id']}/cancel", customer["token"])
+    assert again.status_code == 200 and again.json() == cancelled.json()
+    # Stripe's checkout.session.expired comes after the cancel's answer and changes nothing
+    assert wait_for(lambda: event_state(outputs, session["session_id"], "checkout.session.expired") == "delivered", 10)
+    assert order(outputs, customer["token"], session["order_id"]) == cancelled.json()
+
+
+def test_a_session_the_stand_in_expires_by_itself_expires_the_order(
+    outputs: dict[str, str], customer: dict[str, str]
+) -> None:
+    """Nobody cancels: the session's time runs out at Stripe and its checkout.session.expired
+    webhook moves the order."""
+    session = checkout(outputs, customer["token"])
+    lapsed = requests.post(f"{outputs['StripeApiBase']}/_standin/sessions/{session['session_id']}/lapse", timeout=10)
+    assert lapsed.status_code == 200, lapsed.text
+    expired = status_becomes(outputs, customer["token"], session["order_id"], "expired")
+    assert expired["checkout_url"] is None
+    event = delivered_event(outputs, session["session_id"], "checkout.session.expired")
+    assert event["request"]["id"] is None  # the stand-in's own sweep, not an API call
+    refused = call(outputs, "POST", f"/orders/{session['order_id']}/cancel", customer["token"])
+    assert refused.status_code == 200 and refused.json()["status"] == "expired"
+
+
+def test_paying_then_cancelling_before_the_webhook_is_409_and_the_order_activates(
+    outputs: dict[str, str], customer: dict[str, str]
+) -> None:
+    """The customer pays on the hosted page and cancels in another tab before Stripe's webhook
+    arrives: the cancel finds the session complete, fulfils it and answers 409."""
+    session = checkout(outputs, customer["token"])
+    set_webhook_url(outputs, None)  # Stripe is late with the webhook
+    try:
+        assert pay(session["checkout_url"]).status_code == 303
+        assert order(outputs, customer["token"], session["order_id"])["status"] == "pending"
+        refused = call(outputs, "POST", f"/orders/{session['order_id']}/cancel", customer["token"])
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "order_already_paid"
+        assert order(outputs, customer["token"], session["order_id"])["status"] in ("paid", "activated")
+    finally:
+        set_webhook_url(outputs, outputs["WebhookUrl"])
+    done = status_becomes(outputs, customer["token"], session["order_id"], "activated")
+    assert done["checkout_url"] is None
+    assert stripe_client(outputs).v1.checkout.sessions.retrieve(session["session_id"]).status == "complete"
+    assert call(outputs, "GET", "/account", customer["token"]).json()["remaining_data_mb"] == 1024
 
 
 def test_sync_fulfils_without_the_webhook(outputs: dict[str, str], customer: dict[str, str]) -> None:

@@ -151,6 +151,7 @@ class FakePayments:
         self.refunds: dict[str, list[Refund]] = {}
         self.created: list[dict[str, Any]] = []
         self.session_reads: list[str] = []  # every session read from "Stripe" (not from an event)
+        self.expired: list[str] = []  # every session we asked "Stripe" to expire
         self.fail = False
         self._verify = verify
 
@@ -179,6 +180,14 @@ class FakePayments:
         if self.fail:
             raise PaymentProviderError("stripe is down")
         return self.sessions[session_id]
+
+    def expire_session(self, session_id: str) -> None:
+        """As the adapter: an open session becomes expired; one no longer open stays as it is."""
+        self.expired.append(session_id)
+        if self.fail:
+            raise PaymentProviderError("stripe is down")
+        if self.sessions[session_id].status == "open":
+            self.sessions[session_id] = replace(self.sessions[session_id], status="expired")
 
     def session_of_event(self, obj: dict[str, Any]) -> PaidSession:
         return paid_session(obj)  # the real adapter's conversion: it is pure

@@ -180,6 +180,12 @@ class PaymentProvider(Protocol):
         """Reads the Checkout Session from the provider now. Raises PaymentProviderError."""
         ...
 
+    def expire_session(self, session_id: str) -> None:
+        """Expires an open Checkout Session so it can no longer be paid. A session that is no
+        longer open (completed or expired already) is not an error: read it to see which. Raises
+        PaymentProviderError when the provider fails or cannot be reached."""
+        ...
+
     def session_of_event(self, obj: dict[str, Any]) -> PaidSession:
         """The session a verified event carries as its `data.object` (no call to the provider)."""
         ...

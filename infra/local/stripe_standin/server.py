@@ -18,7 +18,7 @@ Routes (Stripe's, under /v1; auth: any ``sk_test_...`` key, Bearer or Basic):
     GET  /v1/charges/{id}, GET /v1/payment_intents/{id}
 Hosted page (no auth): GET/POST /c/pay/{session id}
 Test support (not Stripe's, no auth): /_standin/health, /_standin/events,
-    /_standin/events/{id}, POST /_standin/events/{id}/resend,
+    /_standin/events/{id}, POST /_standin/events/{id}/resend, POST /_standin/sessions/{id}/lapse,
     POST /_standin/disputes?payment_intent=pi_...   a customer's bank disputes the payment
                                                    (charge.dispute.created)
     POST /_standin/disputes/{id}/close?status=won|lost   the dispute ends (charge.dispute.closed)
@@ -519,8 +519,9 @@ class StripeStandIn:
         if rec.obj["status"] != "open":
             raise StripeError(
                 400,
+                # Stripe's words, backticks included (no error code: the message is the only tell).
                 f'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a '
-                f'status of "{rec.obj["status"]}".',
+                f"status of `{rec.obj['status']}`.",
                 param="session",
             )
         self._expire_locked(rec, ctx)
@@ -833,6 +834,19 @@ class StripeStandIn:
         m = re.match(r"^/_standin/disputes/(?P<did>[^/]+)/close$", path)
         if method == "POST" and m:
             return self._close_dispute(m.group("did"), q.get("status", ""))
+        m = re.match(r"^/_standin/sessions/(?P<sid>[^/]+)/lapse$", path)
+        if m and method == "POST":
+            # Test support: an open session's time runs out now, and the sweep expires it as Stripe
+            # does by itself (its event carries no request), without waiting min_expires_in.
+            with self._lock:
+                lapsing = self._sessions.get(m.group("sid"))
+                if lapsing is None:
+                    return Response.json(404, _no_such("checkout.session", m.group("sid"), "session").body)
+                session = lapsing.obj
+                if session["status"] == "open":
+                    session["expires_at"] = min(session["expires_at"], int(time.time()))
+                body = {"id": session["id"], "status": session["status"], "expires_at": session["expires_at"]}
+            return Response.json(200, body)
         m = re.match(r"^/_standin/events/(?P<eid>[^/]+)(?P<resend>/resend)?$", path)
         if m:
             eid = m.group("eid")

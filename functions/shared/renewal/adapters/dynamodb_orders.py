@@ -136,6 +136,8 @@ class OrderModel(Model):
     bundle_before = BundleAttribute(null=True)
     version_after = NumberAttribute(null=True)
     dispute_status = UnicodeAttribute(null=True)
+    checkout_url = UnicodeAttribute(null=True)  # the Checkout Session's hosted page (web orders)
+    session_expires_at = UTCInstantAttribute(null=True)
     by_account = OrdersByAccount()
     by_awaiting = OrdersAwaitingActivation()
     by_payment_intent = OrdersByPaymentIntent()
@@ -180,6 +182,8 @@ class OrderModel(Model):
             bundle_before=self.bundle_before.to_bundle() if self.bundle_before is not None else None,
             version_after=_int_or_none(self.version_after),
             dispute_status=self.dispute_status,
+            checkout_url=self.checkout_url,
+            session_expires_at=self.session_expires_at,
         )
 
     @classmethod
@@ -209,6 +213,8 @@ class OrderModel(Model):
             staff_id=order.staff_id,
             cash_received=order.cash_received,
             paid_at=order.paid_at,
+            checkout_url=order.checkout_url,
+            session_expires_at=order.session_expires_at,
         )
 
 

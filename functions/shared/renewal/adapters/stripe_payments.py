@@ -77,6 +77,19 @@ class StripePayments:
             raise PaymentProviderError(str(error)) from error
         return paid_session(found.to_dict())
 
+    def expire_session(self, session_id: str) -> None:
+        try:
+            self.client.v1.checkout.sessions.expire(session_id)
+            return
+        except stripe.InvalidRequestError as error:
+            refused = error  # e.g. "Only Checkout Sessions with a status in ["open"] can be expired."
+        except stripe.StripeError as error:
+            raise PaymentProviderError(str(error)) from error
+        # Stripe gives no error code for "not open": its word on the session decides. Completed or
+        # expired meanwhile is what the caller expects to happen; still open is a real failure.
+        if self.session(session_id).status == "open":
+            raise PaymentProviderError(str(refused)) from refused
+
     def session_of_event(self, obj: dict[str, Any]) -> PaidSession:
         """A verified event's `data.object` is a whole Checkout Session as Stripe saw it when the
         event happened: the same conversion as a session read from the API."""

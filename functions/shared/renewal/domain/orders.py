@@ -10,7 +10,7 @@ from typing import Any
 from renewal.domain.errors import Conflict
 from renewal.domain.lines import DAY_S, Bundle
 from renewal.domain.plans import Plan
-from renewal.domain.timeutil import to_iso
+from renewal.domain.timeutil import to_iso, utc_now
 
 PENDING, PAID, ACTIVATED, EXPIRED, FAILED, REFUNDED, VOIDED, REVIEW = (
     "pending", "paid", "activated", "expired", "failed", "refunded", "voided", "review",
@@ -103,9 +103,18 @@ class Order:
     bundle_before: Bundle | None = None
     version_after: int | None = None
     dispute_status: str | None = None  # Stripe's dispute status while one is open or once closed
+    checkout_url: str | None = None  # the Checkout Session's hosted page (web orders)
+    session_expires_at: datetime | None = None  # when that session stops taking payment
 
-    def view(self) -> dict[str, Any]:
-        """The order shape of DESIGN.md's contract."""
+    def payable_url(self, now: datetime) -> str | None:
+        """The hosted page where this order can still be paid: only while it is pending and its
+        session has not expired (a client offers "Pay now" with it), else None."""
+        if self.status != PENDING or not self.checkout_url or self.session_expires_at is None:
+            return None
+        return self.checkout_url if now < self.session_expires_at else None
+
+    def view(self, now: datetime | None = None) -> dict[str, Any]:
+        """The order shape of DESIGN.md's contract, as of `now` (the clock when not given)."""
         return {
             "order_id": self.order_id,
             "account_id": self.account_id,
@@ -124,6 +133,7 @@ class Order:
             "taken_back_mb": self.taken_back_mb,
             "taken_back_seconds": self.taken_back_s,
             "dispute_status": self.dispute_status,
+            "checkout_url": self.payable_url(now or utc_now()),
         }
 
     def receipt(self) -> dict[str, Any]:

@@ -97,6 +97,9 @@ class OrderOut(BaseModel):
     taken_back_mb: int = Field(0, description="data taken back by refunds, voids or a lost dispute (MB)")
     taken_back_seconds: int = Field(0, description="validity taken back by them (seconds)")
     dispute_status: str | None = Field(None, description="Stripe's status of a dispute on the payment, if any")
+    checkout_url: str | None = Field(
+        description="the Checkout Session's page where a pending order can still be paid; null once it is not"
+    )
 
 
 class OrderList(BaseModel):

@@ -86,7 +86,8 @@ class CheckoutService:
             )
         except PaymentProviderError as error:
             raise PaymentProviderUnavailable(f"the payment provider failed: {error}") from error
-        order = replace(order, session_id=session_id)
+        # The hosted page and its deadline stay on the order: its view offers "Pay now" until then.
+        order = replace(order, session_id=session_id, checkout_url=url, session_expires_at=expires_at)
         self._orders.create(order)
         return {
             "order_id": order.order_id,

@@ -16,8 +16,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from renewal.domain.errors import DomainError, NotFound
-from renewal.domain.orders import EXPIRED, FAILED, PAID, PENDING, REVIEW, Order, PaidSession, mismatch
+from renewal.domain.errors import Conflict, DomainError, NotFound
+from renewal.domain.orders import ACTIVATED, EXPIRED, FAILED, PAID, PENDING, REVIEW, Order, PaidSession, mismatch
 from renewal.domain.reversals import DISPUTE, REFUND
 from renewal.domain.timeutil import utc_now
 from renewal.ports import (
@@ -41,6 +41,14 @@ RETRIES = 10
 class BadEvent(DomainError):
     status = 400
     code = "invalid_event"
+
+
+def _not_cancellable(order: Order) -> Conflict:
+    if order.status in (PAID, ACTIVATED):
+        return Conflict("the order is paid already: it cannot be cancelled", code="order_already_paid")
+    if order.status == PENDING:  # the session completed and waits for an asynchronous payment
+        return Conflict("the payment is being processed: the order cannot be cancelled", code="payment_in_progress")
+    return Conflict(f"the order is {order.status}: only a pending order can be cancelled", code="order_not_pending")
 
 
 class Fulfilment:
@@ -110,6 +118,29 @@ class Fulfilment:
         from renewal.usecases.orders import own_order
 
         return self.fulfil(own_order(self._orders, account_id, order_id).order_id)
+
+    def cancel(self, account_id: str, order_id: str) -> Order:
+        """POST /orders/{id}/cancel: the customer gives up their own pending order. The session is
+        expired at Stripe first, so nothing can be paid through it afterwards, and the order moves
+        only the way fulfilment moves it: `expired`, or `paid` when the payment completed first
+        (then 409, and the paid order goes on to activation like any other)."""
+        from renewal.usecases.orders import own_order
+
+        order = own_order(self._orders, account_id, order_id)
+        if order.status == EXPIRED:
+            return order  # cancelled (or lapsed) already: the same answer again
+        if order.status != PENDING:
+            raise _not_cancellable(order)
+        if not order.session_id:  # never offered for payment: nothing at Stripe to stop
+            raise Conflict("the order has no payment session to cancel", code="order_not_cancellable")
+        try:
+            self._payments.expire_session(order.session_id)
+        except PaymentProviderError as error:
+            raise PaymentProviderUnavailable(f"the payment provider failed: {error}") from error
+        order = self.fulfil(order.order_id)  # re-reads the session: expired, or paid in between
+        if order.status != EXPIRED:
+            raise _not_cancellable(order)
+        return order
 
     # ------------------------------------------------------------ the webhook
     def handle_webhook(self, payload: bytes, signature: str | None) -> dict[str, Any]:
