@@ -19,6 +19,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT_S = 240
+# As template.yaml's Globals set it for every function: use cases that add metrics in-process
+# (long property tests add over 100) flush them the way a function would.
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Renewal")
 
 
 def start_stack(state_dir: Path, *extra: str) -> tuple[subprocess.Popen[bytes], dict[str, str]]:

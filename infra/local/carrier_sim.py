@@ -11,7 +11,8 @@ All need `Carrier-Signature: t=<unix>,v1=<hex>` (HMAC-SHA256 of "<t>.<body>", th
 secret). The network applies the same rules as our books (docs/domain.md): a region's bundle
 restarts (a new generation) when absent or expired, gains the data, and its expiry moves to
 max(now, expiry) + validity; usage draws on the orders that fed a bundle oldest first; a reversal
-takes at most that order's unused data, never moves the expiry before now, and takes nothing
+takes what it asks (our books already held it to the order's unused data), that order's data
+first, never more than the bundle holds, never moves the expiry before now, and takes nothing
 once the order's bundle has expired or restarted.
 
 Test and operator knobs, settable while it runs (not part of the carrier's API):
@@ -206,9 +207,16 @@ class CarrierSimulator:
             fed = self.fed.get(order_id)
             bundle = self.lines.get(iccid, {}).get(fed[1]) if fed and fed[0] == iccid else None
             if bundle is not None and fed is not None and bundle.generation == fed[2] and bundle.expires_at > now:
-                unused = bundle.contributions.get(order_id, 0)
-                taken_mb = min(data_mb, unused, bundle.data_mb)
-                bundle.contributions[order_id] = unused - taken_mb
+                # What we ask is what our books took (they hold the order's unused share); usage the
+                # network drew from this order before the reversal arrived, we drew from the
+                # others: taking the rest from them keeps both sides equal.
+                taken_mb = min(data_mb, bundle.data_mb)
+                left = taken_mb
+                for other in [order_id, *(k for k in bundle.contributions if k != order_id)]:
+                    drawn = min(left, bundle.contributions.get(other, 0))
+                    if drawn:
+                        bundle.contributions[other] -= drawn
+                    left -= drawn
                 bundle.data_mb -= taken_mb
                 new_expiry = max(now, bundle.expires_at - timedelta(seconds=seconds))
                 taken_s = int((bundle.expires_at - new_expiry).total_seconds())

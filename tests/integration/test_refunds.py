@@ -15,6 +15,7 @@ from infra.local.client import call, log_in, new_credentials, sign_up
 from tests.support import pay, wait_for
 
 DEADLINE_S = 30
+WEEK_7GB, DAY_2GB = 7168, 2048  # jp-weekly-7gb and jp-daily-2gb (infra/catalog/plans.json)
 
 
 @pytest.fixture(autouse=True)
@@ -97,7 +98,7 @@ def test_a_store_void_takes_its_own_2_gb_and_the_online_order_keeps_its_1_gb(
 ) -> None:
     token, iccid = person["token"], person["iccid"]
     online = buy(outputs, token, "jp-weekly-7gb")
-    use(carrier, iccid, 6000)
+    use(carrier, iccid, WEEK_7GB - 1000)  # 1 GB of the online order left
     assert data_mb(outputs, token) == 1000 and network_mb(carrier, iccid) == 1000
     staff = log_in(outputs, outputs["DemoStaffEmail"], outputs["DemoStaffPassword"])
     price = int(call(outputs, "GET", "/plans/jp-daily-2gb").json()["prices"]["HKD"])
@@ -109,11 +110,11 @@ def test_a_store_void_takes_its_own_2_gb_and_the_online_order_keeps_its_1_gb(
     )
     assert sold.status_code == 201, sold.text
     status_becomes(outputs, token, sold.json()["order_id"], "activated")
-    assert data_mb(outputs, token) == 3000 and network_mb(carrier, iccid) == 3000
+    assert data_mb(outputs, token) == 1000 + DAY_2GB and network_mb(carrier, iccid) == 1000 + DAY_2GB
     use(carrier, iccid, 0)  # something applied to the line after the sale: the general rule, not a restore
     voided = call(outputs, "POST", f"/store/renewals/{sold.json()['order_id']}/void", staff, {"reason": "mistake"})
     assert voided.status_code == 200, voided.text
-    assert voided.json()["status"] == "voided" and voided.json()["taken_back_mb"] == 2000
+    assert voided.json()["status"] == "voided" and voided.json()["taken_back_mb"] == DAY_2GB
     assert data_mb(outputs, token) == 1000
     assert order(outputs, token, online["order_id"])["status"] == "activated"
     network_settles_at(carrier, iccid, 1000)  # taken back at the carrier too
@@ -127,15 +128,15 @@ def test_a_full_refund_of_one_of_two_online_orders_keeps_the_other_and_reaches_t
     first = buy(outputs, token, "jp-weekly-7gb")
     second = buy(outputs, token, "jp-weekly-7gb")
     account = call(outputs, "GET", "/account", token).json()
-    assert account["remaining_data_mb"] == 14000
+    assert account["remaining_data_mb"] == 2 * WEEK_7GB
     requests.post(f"{carrier}/_sim/knobs", json={"fail_next": 2}, timeout=10)  # the carrier fails twice first
     stripe_client(outputs).v1.refunds.create(params={"payment_intent": first["payment_intent"]})
     refunded = status_becomes(outputs, token, first["order_id"], "refunded")
-    assert refunded["taken_back_mb"] == 7000 and refunded["taken_back_seconds"] == 7 * 86400
+    assert refunded["taken_back_mb"] == WEEK_7GB and refunded["taken_back_seconds"] == 7 * 86400
     after = call(outputs, "GET", "/account", token).json()
-    assert after["remaining_data_mb"] == 7000  # the second order's 7 GB stay
+    assert after["remaining_data_mb"] == WEEK_7GB  # the second order's 7 GB stay
     assert order(outputs, token, second["order_id"])["status"] == "activated"
-    network_settles_at(carrier, iccid, 7000)
+    network_settles_at(carrier, iccid, WEEK_7GB)
     stats = requests.get(f"{carrier}/_sim/stats", timeout=10).json()
     (reversal_id,) = [k for k, v in stats["reversals"].items() if v["order_id"] == first["order_id"]]
     assert stats["reversal_requests"][reversal_id] == 1  # two 503s, then applied once
@@ -154,7 +155,7 @@ def test_a_refund_racing_activation_credits_the_unrefunded_share_and_the_carrier
     stripe_client(outputs).v1.refunds.create(params={"payment_intent": bought["payment_intent"], "amount": quarter})
     activated = status_becomes(outputs, token, bought["order_id"], "activated")
     requests.post(f"{carrier}/_sim/knobs", json={"latency_ms": 0}, timeout=10)
-    expected = 7000 - 7000 * quarter // bought["amount"]
+    expected = WEEK_7GB - WEEK_7GB * quarter // bought["amount"]
     assert activated["refunded_amount"] == quarter
     assert data_mb(outputs, token) == expected
     network_settles_at(carrier, iccid, expected)
@@ -169,13 +170,13 @@ def test_a_lost_dispute_takes_back_like_a_full_refund(
     opened = requests.post(f"{base}/_standin/disputes", params={"payment_intent": bought["payment_intent"]}, timeout=10)
     assert opened.status_code == 200, opened.text
     assert wait_for(lambda: order(outputs, token, bought["order_id"])["dispute_status"] == "needs_response", 20)
-    assert data_mb(outputs, token) == 7000  # an open dispute takes nothing yet
+    assert data_mb(outputs, token) == WEEK_7GB  # an open dispute takes nothing yet
     closed = requests.post(
         f"{base}/_standin/disputes/{opened.json()['id']}/close", params={"status": "lost"}, timeout=10
     )
     assert closed.status_code == 200, closed.text
     lost = status_becomes(outputs, token, bought["order_id"], "refunded")
-    assert lost["dispute_status"] == "lost" and lost["taken_back_mb"] == 7000
+    assert lost["dispute_status"] == "lost" and lost["taken_back_mb"] == WEEK_7GB
     receipt = call(outputs, "GET", f"/orders/{bought['order_id']}/receipt", token).json()
     assert receipt["dispute_status"] == "lost" and receipt["status"] == "refunded"
     assert data_mb(outputs, token) == 0
