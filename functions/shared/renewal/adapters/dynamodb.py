@@ -25,7 +25,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.constants import STRING
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import size
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
@@ -352,6 +352,33 @@ def _connection() -> Connection:
     """One connection (one botocore client) per process for transactions: making a client costs
     about 120 ms of CPU (measured by `make bench`), more than the transaction itself."""
     return Connection(region=_region())
+
+
+def claim_mail_on(item: Model, claimed_at: Any, sent: Any, now: datetime, lease: timedelta) -> bool:
+    """Takes an item's mail claim (attributes `claimed_at` and `sent`) for the one caller that may
+    send now: not sent, and no claim younger than `lease` (an older one belongs to a dead worker)."""
+    try:
+        item.update(
+            actions=[claimed_at.set(now)],
+            condition=(sent == False) & (claimed_at.does_not_exist() | (claimed_at < now - lease)),  # noqa: E712  (a DynamoDB condition)
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True
+
+
+def release_mail_on(item: Model, claimed_at: Any, sent: Any, held_since: datetime) -> None:
+    """Gives up the claim taken at `held_since`, unless someone else's claim replaced it."""
+    try:
+        item.update(
+            actions=[claimed_at.remove()],
+            condition=(claimed_at == held_since) & (sent == False),  # noqa: E712  (a DynamoDB condition)
+        )
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
 
 
 def condition_failed(error: Exception) -> bool:

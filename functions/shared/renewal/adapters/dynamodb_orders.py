@@ -22,8 +22,10 @@ from renewal.adapters.dynamodb import (
     _connection,
     _region,
     _table,
+    claim_mail_on,
     condition_failed,
     line_bundles_update,
+    release_mail_on,
 )
 from renewal.adapters.dynamodb_reversals import save_reversal
 from renewal.domain.errors import InvalidInput
@@ -373,27 +375,12 @@ class DynamoOrderStore:
         return [key.order_id for key in OrderModel.by_awaiting.query(AWAITING, OrderModel.paid_at < paid_before)]
 
     def claim_mail(self, order_id: str, now: datetime) -> bool:
-        try:
-            OrderModel(order_id=order_id).update(
-                actions=[OrderModel.mail_claimed_at.set(now)],
-                condition=(OrderModel.mail_sent == False)  # noqa: E712  (a DynamoDB condition, not Python)
-                & (OrderModel.mail_claimed_at.does_not_exist() | (OrderModel.mail_claimed_at < now - MAIL_CLAIM_LEASE)),
-            )
-        except UpdateError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        return claim_mail_on(
+            OrderModel(order_id=order_id), OrderModel.mail_claimed_at, OrderModel.mail_sent, now, MAIL_CLAIM_LEASE
+        )
 
     def release_mail(self, order_id: str, claimed_at: datetime) -> None:
-        try:
-            OrderModel(order_id=order_id).update(
-                actions=[OrderModel.mail_claimed_at.remove()],
-                condition=(OrderModel.mail_claimed_at == claimed_at) & (OrderModel.mail_sent == False),  # noqa: E712  (a DynamoDB condition, not Python)
-            )
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise  # someone else's claim by now: leave it
+        release_mail_on(OrderModel(order_id=order_id), OrderModel.mail_claimed_at, OrderModel.mail_sent, claimed_at)
 
     def by_receipt(self, receipt_no: str) -> Order | None:
         for key in OrderModel.by_receipt.query(receipt_no, limit=1):

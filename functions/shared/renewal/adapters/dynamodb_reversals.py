@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -18,7 +17,8 @@ from renewal.adapters.dynamodb import (
     _region,
     _table,
     change_bucket,
-    condition_failed,
+    claim_mail_on,
+    release_mail_on,
     reminder_shard,
 )
 from renewal.domain.orders import MAIL_CLAIM_LEASE
@@ -126,30 +126,12 @@ class DynamoReversalStore:
         ReversalModel(reversal_id=reversal_id).update(actions=[ReversalModel.carrier_done.set(True)])
 
     def claim_mail(self, reversal_id: str, now: datetime) -> bool:
-        try:
-            ReversalModel(reversal_id=reversal_id).update(
-                actions=[ReversalModel.mail_claimed_at.set(now)],
-                condition=(ReversalModel.mail_sent == False)  # noqa: E712  (a DynamoDB condition)
-                & (
-                    ReversalModel.mail_claimed_at.does_not_exist()
-                    | (ReversalModel.mail_claimed_at < now - MAIL_CLAIM_LEASE)
-                ),
-            )
-        except UpdateError as error:
-            if condition_failed(error):
-                return False
-            raise
-        return True
+        item = ReversalModel(reversal_id=reversal_id)
+        return claim_mail_on(item, ReversalModel.mail_claimed_at, ReversalModel.mail_sent, now, MAIL_CLAIM_LEASE)
 
     def release_mail(self, reversal_id: str, claimed_at: datetime) -> None:
-        try:
-            ReversalModel(reversal_id=reversal_id).update(
-                actions=[ReversalModel.mail_claimed_at.remove()],
-                condition=(ReversalModel.mail_claimed_at == claimed_at) & (ReversalModel.mail_sent == False),  # noqa: E712
-            )
-        except UpdateError as error:
-            if not condition_failed(error):
-                raise
+        item = ReversalModel(reversal_id=reversal_id)
+        release_mail_on(item, ReversalModel.mail_claimed_at, ReversalModel.mail_sent, claimed_at)
 
     def finish(self, reversal_id: str, *, mail_sent: bool) -> None:
         """Done, out of the pending index; the line is marked changed now, so reconciliation
