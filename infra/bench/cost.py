@@ -4,7 +4,7 @@ window, and everything the three functions did in it from the workers' call log:
 and write request units as DynamoDB (Local) reported them, SQS requests, Lambda invocations and
 billed GB-seconds. Then dollars per million renewals at list prices (prices.py).
 
-The floor is what DESIGN.md's rules strictly need, each needed operation priced at what the
+The floor is what the domain's rules (docs/domain.md) strictly need, each needed operation priced at what the
 same operation cost in this run (so item sizes and index writes count alike on both sides):
 reads of the account (eventually consistent: half of what it cost), the order when the payment
 arrives and the line when the plan is applied; writes of the order (created pending, then
@@ -147,7 +147,7 @@ def _unit(operations: dict[str, dict[str, float]], key: str, field: str) -> floa
 
 
 def _floor(operations: dict[str, dict[str, float]]) -> dict[str, Any]:
-    """DESIGN.md's strict needs, each at what the same kind of call cost here (see the module)."""
+    """The domain's strict needs, each at what the same kind of call cost here (see the module)."""
     get_read = _unit(operations, "CheckoutFunction GetItem", "rru")  # a strongly consistent GetItem
     reads = {
         "the account, to know the line (eventually consistent)": 0.5 * get_read,

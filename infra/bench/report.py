@@ -458,7 +458,7 @@ def _cost(cost: dict[str, Any] | None) -> list[str]:
         "",
         *_table(["function and call", "calls", "read units", "write units"], ops),
         "",
-        f"Floor ({_f(floor['rru'], 1)} read + {_f(floor['wru'], 1)} write units): what DESIGN.md's rules strictly"
+        f"Floor ({_f(floor['rru'], 1)} read + {_f(floor['wru'], 1)} write units): what the domain's rules strictly"
         " need, each at what the same call cost in this run:",
         "",
         *_table(["needed", "read units", "write units"], floor_rows),

@@ -1,4 +1,4 @@
-"""The reminder and usage rules of DESIGN.md, as pure functions."""
+"""The reminder and usage rules (docs/domain.md), as pure functions."""
 
 from __future__ import annotations
 

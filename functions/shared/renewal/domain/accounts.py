@@ -64,7 +64,7 @@ def valid_time_zone(value: str) -> bool:
 
 
 def account_view(account: Account, bundles: Sequence[Bundle], now: datetime) -> dict[str, Any]:
-    """The account shape of DESIGN.md's contract."""
+    """The account shape of the API (docs/api.md, GET /openapi.json)."""
     balance = line_balance(bundles, now)
     return {
         "account_id": account.account_id,

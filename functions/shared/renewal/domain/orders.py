@@ -114,7 +114,7 @@ class Order:
         return self.checkout_url if now < self.session_expires_at else None
 
     def view(self, now: datetime | None = None) -> dict[str, Any]:
-        """The order shape of DESIGN.md's contract, as of `now` (the clock when not given)."""
+        """The order shape of the API (docs/api.md), as of `now` (the clock when not given)."""
         return {
             "order_id": self.order_id,
             "account_id": self.account_id,

@@ -1,4 +1,4 @@
-"""DESIGN.md's reminder rules, as pure functions: which mails are due for a line now, when the
+"""The reminder rules (docs/domain.md), as pure functions: which mails are due for a line now, when the
 line next needs looking at, and which low-data alert a use of data raises.
 
 Expiry reminders: thresholds (7 days and 1 day by default) before a bundle's `expires_at`. A
