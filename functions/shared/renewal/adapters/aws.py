@@ -1,8 +1,8 @@
 """One botocore session per process (per thread) behind every AWS client the adapters make.
 
-Each new botocore session reads the service model and endpoint rules from disk again: 70-95 ms
-of CPU for a client from a new session on this machine, about 5 ms for another client of the same
-session (measured 2026-12-02). PynamoDB makes a session for each model's connection, Powertools'
+Each new botocore session reads the service model and endpoint rules from disk again: a client
+from a new session costs many times what another client of the same session does (`make bench`
+measures both in its connection probe). PynamoDB makes a session for each model's connection, Powertools'
 idempotency and parameters utilities one each and boto3's default session another, so a cold
 webhook's first request built four sessions. Here all of them share one.
 

@@ -350,7 +350,7 @@ def _started(window: FailureWindow) -> datetime:
 @cache
 def _connection() -> Connection:
     """One connection (one botocore client) per process for transactions: making a client costs
-    about 120 ms of CPU (measured by `make bench`), more than the transaction itself."""
+    more CPU than the transaction itself (`make bench` measures it)."""
     return Connection(region=_region())
 
 

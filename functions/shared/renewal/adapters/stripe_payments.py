@@ -116,8 +116,8 @@ class StripePayments:
         if not signature:
             raise InvalidEvent("missing Stripe-Signature header")
         # stripe's own check of the signature, then plain JSON: `Webhook.construct_event` would
-        # also build a StripeObject tree that we only turn back into a dict (2.1 of its 2.2 ms of
-        # CPU per event, measured 2026-12-02), and it parses the body before checking it.
+        # also build a StripeObject tree that we only turn back into a dict (most of its CPU
+        # per event; re-measure with `make bench`), and it parses the body before checking it.
         try:
             stripe.WebhookSignature.verify_header(
                 payload, signature, self._secret()["webhook_secret"], SIGNATURE_TOLERANCE_S

@@ -65,10 +65,6 @@ def is_low_data_kind(kind: str) -> bool:
     return kind.startswith("data_used_")
 
 
-def low_data_percent(kind: str) -> int:
-    return int(kind.removeprefix("data_used_"))
-
-
 @dataclass(frozen=True)
 class ReminderKey:
     """One mail: for this line, this bundle's region (`*` for the whole line), this expiry (or
