@@ -17,7 +17,7 @@ help:
 	@echo "make test       lint-free unit, integration and end-to-end tests (starts its own stack)"
 	@echo "make unit       only the fast domain tests"
 	@echo "make bench      cold start, latency, throughput, cost, reminder scaling, package size -> BENCHMARKS.md"
-	@echo "make lint       ruff, mypy, OpenAPI drift check"
+	@echo "make lint       ruff, mypy, import contracts, OpenAPI drift check"
 	@echo "make validate   cfn-lint and sam validate --lint on template.yaml (own venv)"
 	@echo "make openapi    regenerate openapi.json from the code"
 
@@ -57,6 +57,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy functions infra tests
+	cd functions/shared && ../../$(VENV)/bin/lint-imports --config ../../pyproject.toml
 	$(PY) -m infra.openapi --check
 
 format: $(STAMP)

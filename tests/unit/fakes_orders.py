@@ -260,6 +260,11 @@ class FakeReversals:
     def finish(self, reversal_id: str, *, mail_sent: bool) -> None:
         self.items[reversal_id] = replace(self.items[reversal_id], status="done", mail_sent=mail_sent)
 
+    def pending_for_line(self, iccid: str) -> list[Reversal]:
+        return sorted(
+            (r for r in self.items.values() if r.status == "pending" and r.iccid == iccid), key=lambda r: r.created_at
+        )
+
     def pending(self, created_before: datetime) -> list[Reversal]:
         return sorted(
             (r for r in self.items.values() if r.status == "pending" and r.created_at < created_before),

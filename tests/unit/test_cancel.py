@@ -8,8 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from renewal.domain.errors import Conflict, NotFound
-from renewal.usecases.checkout import PaymentProviderUnavailable
+from renewal.domain.errors import Conflict, NotFound, PaymentProviderUnavailable
 from tests.unit.test_payments import ALICE, PLAN, T0, World
 
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from renewal.domain.issues import Issue
 from renewal.ports import CarrierUnavailable
-from renewal.usecases.reconciliation import Issue, Reconciliation, ReconciliationSettings
+from renewal.usecases.reconciliation import Reconciliation, ReconciliationSettings
 from tests.unit.test_payments import ALICE, ICCID, PLAN, World
 
 

@@ -16,7 +16,7 @@ import pytest
 import stripe
 
 from renewal.adapters.stripe_payments import StripePayments
-from renewal.domain.errors import Conflict, InvalidInput
+from renewal.domain.errors import Conflict, InvalidInput, PaymentProviderUnavailable
 from renewal.domain.lines import Bundle
 from renewal.domain.orders import TRANSITIONS, Order, PlanSnapshot, can_move, require_move
 from renewal.domain.pins import hash_pin
@@ -25,8 +25,9 @@ from renewal.http.once import call_once, idempotency_config
 from renewal.ports import LineRecord, Refund
 from renewal.usecases.accounts import AccountService, Identity
 from renewal.usecases.activation import Activation, ConfirmationPending
-from renewal.usecases.checkout import CheckoutService, CheckoutSettings, PaymentProviderUnavailable
+from renewal.usecases.checkout import CheckoutService, CheckoutSettings
 from renewal.usecases.payments import BadEvent, Fulfilment
+from renewal.usecases.reversals import ReversalPush
 from tests.unit.fakes import FakeAccounts, FakeLines
 from tests.unit.fakes_carrier import FakeCarrier
 from tests.unit.fakes_orders import FakeEvents, FakeMailer, FakeOrders, FakePayments, FakeQueue
@@ -72,7 +73,10 @@ class World:
         self.accounts_service = AccountService(self.accounts, self.lines, clock)
         self.checkout = CheckoutService(Catalog(), self.accounts_service, self.orders, self.payments, settings, clock)
         self.fulfilment = Fulfilment(self.orders, self.lines, self.payments, self.queue, self.events, clock)
-        self.activation = Activation(self.orders, self.lines, self.mailer, self.carrier, self.queue, clock)
+        pusher = ReversalPush(self.orders.reversals, self.orders, self.carrier, self.mailer, clock)
+        self.activation = Activation(
+            self.orders, self.lines, self.mailer, self.carrier, self.queue, clock, reversals=pusher
+        )
 
     def paid_and_activated(self, currency: str = "EUR") -> str:
         started = self.checkout.start(ALICE, PLAN.plan_id, currency)

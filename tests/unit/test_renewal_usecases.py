@@ -4,14 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from renewal.domain.errors import NotFound
+from renewal.domain.errors import NotFound, PaymentProviderUnavailable
 from renewal.domain.lines import Bundle
 from renewal.domain.pins import hash_pin
 from renewal.domain.plans import plan_from_dict
 from renewal.ports import LineRecord
 from renewal.usecases.accounts import AccountService, Identity
 from renewal.usecases.activation import Activation
-from renewal.usecases.checkout import CheckoutService, CheckoutSettings, PaymentProviderUnavailable
+from renewal.usecases.checkout import CheckoutService, CheckoutSettings
 from renewal.usecases.payments import Fulfilment
 from tests.unit.fakes import FakeAccounts, FakeLines
 from tests.unit.fakes_carrier import FakeCarrier

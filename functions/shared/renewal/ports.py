@@ -237,6 +237,10 @@ class ReversalStore(Protocol):
         """Reversals still pending that were written before `created_before`, oldest first."""
         ...
 
+    def pending_for_line(self, iccid: str) -> list[Reversal]:
+        """The line's reversals still pending, oldest first."""
+        ...
+
 
 class Mailer(Protocol):
     def send(self, mail: Mail) -> None: ...

@@ -58,24 +58,26 @@ def activation() -> Activation:
     from renewal.adapters.carrier import HttpCarrier
     from renewal.adapters.dynamodb import DynamoLineStore
     from renewal.adapters.dynamodb_orders import DynamoOrderStore
+    from renewal.adapters.dynamodb_reversals import DynamoReversalStore
     from renewal.adapters.mail import SesMailer
     from renewal.adapters.queue import SqsActivationQueue
     from renewal.usecases.activation import Activation
+    from renewal.usecases.reversals import ReversalPush
 
     prepare("dynamodb", "secretsmanager")
-    return Activation(DynamoOrderStore(), DynamoLineStore(), SesMailer(), HttpCarrier(), SqsActivationQueue())
+    orders, carrier, mailer = DynamoOrderStore(), HttpCarrier(), SesMailer()
+    return Activation(
+        orders, DynamoLineStore(), mailer, carrier, SqsActivationQueue(),
+        reversals=ReversalPush(DynamoReversalStore(), orders, carrier, mailer),
+    )  # fmt: skip
 
 
 @cache
 def reversal_push() -> ReversalPush:
-    from renewal.adapters.carrier import HttpCarrier
-    from renewal.adapters.dynamodb_orders import DynamoOrderStore
-    from renewal.adapters.dynamodb_reversals import DynamoReversalStore
-    from renewal.adapters.mail import SesMailer
-    from renewal.usecases.reversals import ReversalPush
-
-    prepare("dynamodb", "secretsmanager")
-    return ReversalPush(DynamoReversalStore(), DynamoOrderStore(), HttpCarrier(), SesMailer())
+    """The activation's own (one carrier client and mailer per instance)."""
+    pusher = activation().reversals
+    assert pusher is not None
+    return pusher
 
 
 @cache

@@ -10,7 +10,7 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
 from renewal.adapters.dynamodb import UTCInstantAttribute, _region, _table, condition_failed
-from renewal.usecases.reconciliation import Issue
+from renewal.domain.issues import Issue
 
 
 class IssueModel(Model):

@@ -163,3 +163,11 @@ class DynamoReversalStore:
         return [
             m.to_reversal() for m in ReversalModel.by_pending.query(PENDING, ReversalModel.created_at < created_before)
         ]
+
+    def pending_for_line(self, iccid: str) -> list[Reversal]:
+        # Pending reversals are few at any moment (each is pushed within seconds), so reading the
+        # pending partition with a filter costs less than an index of its own.
+        return [
+            m.to_reversal()
+            for m in ReversalModel.by_pending.query(PENDING, filter_condition=ReversalModel.iccid == iccid)
+        ]

@@ -50,3 +50,10 @@ class TooManyAttempts(DomainError):
 class Unavailable(DomainError):
     status = 503
     code = "unavailable"
+
+
+class PaymentProviderUnavailable(DomainError):
+    """The payment provider failed or could not be reached: the caller may retry."""
+
+    status = 502
+    code = "payment_provider_unavailable"

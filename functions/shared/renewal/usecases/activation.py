@@ -37,6 +37,7 @@ from renewal.ports import (
     StaleWrite,
 )
 from renewal.usecases.refunds import send_after_commit
+from renewal.usecases.reversals import ReversalPush
 
 logger = Logger(child=True)
 RETRIES = 25
@@ -55,9 +56,14 @@ class Activation:
         carrier: Carrier,
         queue: ActivationQueue,
         clock: Callable[[], datetime] = utc_now,
+        reversals: ReversalPush | None = None,
     ) -> None:
         self._orders, self._lines, self._mailer, self._carrier = orders, lines, mailer, carrier
-        self._queue, self._clock = queue, clock
+        self._queue, self._clock, self._reversals = queue, clock, reversals
+
+    @property
+    def reversals(self) -> ReversalPush | None:
+        return self._reversals
 
     def activate(self, order_id: str) -> str:
         """Returns the order's status afterwards. Safe to run for the same order any number of
@@ -95,6 +101,11 @@ class Activation:
                     order = self._orders.fix_carrier_request(order, credit_mb, credit_s)
             except StaleWrite:
                 continue  # the order moved meanwhile (refunded, or activated by a duplicate)
+            if self._reversals is not None:
+                # The network applies what we took back before what we add next, in our order: a
+                # void's reversal still on its way would otherwise land after this order extended
+                # the bundle it was meant to end.
+                self._reversals.push_pending(order.iccid)
             try:
                 added = self._carrier.add_bundle(
                     BundleProvision(

@@ -8,16 +8,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from renewal.domain.errors import Conflict, DomainError, NotFound
+from renewal.domain.errors import Conflict, NotFound, PaymentProviderUnavailable
 from renewal.domain.orders import PENDING, Order, PlanSnapshot
 from renewal.domain.timeutil import to_iso, utc_now
 from renewal.ports import OrderStore, PaymentProvider, PaymentProviderError, PlanCatalog
 from renewal.usecases.accounts import AccountService, Identity
-
-
-class PaymentProviderUnavailable(DomainError):
-    status = 502
-    code = "payment_provider_unavailable"
 
 
 @dataclass(frozen=True)

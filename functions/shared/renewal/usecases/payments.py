@@ -16,7 +16,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from renewal.domain.errors import Conflict, DomainError, NotFound
+from renewal.domain.errors import Conflict, DomainError, NotFound, PaymentProviderUnavailable
 from renewal.domain.orders import ACTIVATED, EXPIRED, FAILED, PAID, PENDING, REVIEW, Order, PaidSession, mismatch
 from renewal.domain.reversals import DISPUTE, REFUND
 from renewal.domain.timeutil import utc_now
@@ -30,7 +30,6 @@ from renewal.ports import (
     PaymentProviderError,
     StaleWrite,
 )
-from renewal.usecases.checkout import PaymentProviderUnavailable
 from renewal.usecases.refunds import RefundBook
 
 logger = Logger(child=True)

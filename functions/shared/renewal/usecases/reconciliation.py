@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
+from renewal.domain.issues import Issue
 from renewal.domain.lines import line_balance
 from renewal.domain.orders import PENDING
 from renewal.domain.reversals import Reversal
@@ -40,22 +41,6 @@ from renewal.ports import (
 )
 
 logger = Logger(child=True)
-
-
-@dataclass(frozen=True)
-class Issue:
-    """A difference reconciliation cannot mend: for a person. `issue_id` is stable across runs."""
-
-    kind: str  # network_missing_bundle | network_extra_bundle | expiry_mismatch | data_mismatch
-    #            | session_without_order | reversal_pending
-    iccid: str
-    region: str
-    detail: str
-    order_id: str | None = None
-
-    @property
-    def issue_id(self) -> str:
-        return f"{self.kind}#{self.iccid or self.order_id}#{self.region}"
 
 
 class IssueLog(Protocol):

@@ -63,6 +63,11 @@ class ReversalPush:
         self._reversals.finish(reversal_id, mail_sent=mail_sent)
         return DONE
 
+    def push_pending(self, iccid: str) -> None:
+        """Every reversal still pending for the line, oldest first (before anything is added)."""
+        for reversal in self._reversals.pending_for_line(iccid):
+            self.push(reversal.reversal_id)
+
     def _mail(self, reversal_id: str) -> bool:
         claimed_at = self._clock()
         if not self._reversals.claim_mail(reversal_id, claimed_at):

@@ -1,0 +1,46 @@
+"""The layer contracts (pyproject.toml [tool.importlinter], run by `make lint`) hold on the tree,
+and they do catch a back-arrow: a copy of the package with one planted fails them."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+
+
+def lint_imports(package_parent: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+        cwd=package_parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_tree_keeps_its_layers() -> None:
+    result = lint_imports(ROOT / "functions" / "shared")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("module", "planted"),
+    [
+        ("domain/orders.py", "import renewal.usecases.checkout"),  # the domain reaching up
+        ("adapters/queue.py", "import renewal.usecases.payments"),  # an adapter importing a use case
+        ("usecases/refunds.py", "import boto3"),  # the AWS SDK outside adapters
+        ("usecases/refunds.py", "import renewal.adapters.dynamodb_orders"),  # a use case on an adapter
+    ],
+)
+def test_a_planted_back_arrow_fails(tmp_path: Path, module: str, planted: str) -> None:
+    shutil.copytree(ROOT / "functions" / "shared" / "renewal", tmp_path / "renewal")
+    target = tmp_path / "renewal" / module
+    target.write_text(target.read_text() + f"\n{planted}  # planted by test_layers\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0 and "BROKEN" in result.stdout, result.stdout
