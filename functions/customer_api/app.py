@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from renewal.adapters.aws import prepare
 from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore, DynamoPlanCatalog
 from renewal.adapters.dynamodb_orders import DynamoOrderStore
+from renewal.adapters.dynamodb_pins import DynamoPinAttempts
 from renewal.domain.errors import NotFound
 from renewal.http.api import CUSTOMER, caller, create_resolver, receipt_response
 from renewal.http.schemas import (
@@ -28,6 +29,7 @@ from renewal.http.schemas import (
     PlanOut,
     PreferencesIn,
     PreferencesOut,
+    error_doc,
 )
 from renewal.tracing import TRACED_MODULES
 from renewal.usecases import catalog, orders
@@ -39,7 +41,7 @@ metrics = Metrics()
 app = create_resolver()
 
 plans = DynamoPlanCatalog()
-accounts = AccountService(DynamoAccountStore(), DynamoLineStore())
+accounts = AccountService(DynamoAccountStore(), DynamoLineStore(), attempts=DynamoPinAttempts())
 order_store = DynamoOrderStore()
 prepare("dynamodb")  # the AWS client at init, not in the first request (renewal.adapters.aws)
 
@@ -69,9 +71,10 @@ def get_account() -> AccountOut:
     security=CUSTOMER,
     responses={
         **ERROR_RESPONSES,
-        403: {"description": "wrong PIN"},
-        409: {"description": "card linked elsewhere"},
-        429: {"description": "too many wrong PINs"},
+        403: error_doc("wrong PIN, or no card with this ICCID (the same answer)"),
+        409: error_doc("card linked elsewhere"),
+        423: error_doc("card locked after 10 wrong PINs in 24 hours"),
+        429: error_doc("5 guesses in 15 minutes per card or caller (Retry-After)"),
     },
 )
 def link_line(body: Annotated[LinkLineIn, Body()]) -> AccountOut:

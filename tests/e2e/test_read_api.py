@@ -128,9 +128,11 @@ def test_link_errors(outputs: dict[str, str], new_customer: dict, test_card: dic
     token = new_customer["token"]
     wrong = call(outputs, "POST", "/account/line", token, {"iccid": test_card["iccid"], "pin": "99999"})
     assert wrong.status_code == 403 and error_of(wrong)["code"] == "wrong_pin"
-    for iccid in ("8985201999999999990", "12345"):
-        unknown = call(outputs, "POST", "/account/line", token, {"iccid": iccid, "pin": "1234"})
-        assert unknown.status_code == 404 and error_of(unknown)["code"] == "line_not_found"
+    # A well-formed unknown ICCID is answered exactly like a wrong PIN; a malformed one is 422.
+    unknown = call(outputs, "POST", "/account/line", token, {"iccid": "8985201999999999990", "pin": "12345678"})
+    assert unknown.status_code == 403 and error_of(unknown)["code"] == "wrong_pin"
+    malformed_iccid = call(outputs, "POST", "/account/line", token, {"iccid": "12345", "pin": "12345678"})
+    assert malformed_iccid.status_code == 422 and error_of(malformed_iccid)["code"] == "invalid_iccid"
     missing_pin = call(outputs, "POST", "/account/line", token, {"iccid": test_card["iccid"]})
     assert missing_pin.status_code == 422 and error_of(missing_pin)["code"] == "validation_error"
     malformed = requests.post(
@@ -150,7 +152,7 @@ def test_wrong_pins_are_rate_limited(outputs: dict[str, str], new_customer: dict
             "POST",
             "/account/line",
             token,
-            {"iccid": test_card["iccid"], "pin": "0000" if test_card["pin"] != "0000" else "1111"},
+            {"iccid": test_card["iccid"], "pin": "00000000" if test_card["pin"] != "00000000" else "11111111"},
         ).status_code
         for _ in range(5)
     ]

@@ -2,16 +2,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from renewal.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts, Unavailable
+from renewal.domain.errors import Conflict, Forbidden, InvalidInput, Locked, TooManyAttempts, Unavailable
 from renewal.domain.lines import Bundle
-from renewal.domain.pins import MAX_FAILURES, hash_pin
+from renewal.domain.pins import FAILURE_WINDOW, LOCK_AFTER, MAX_ATTEMPTS, card_key, hash_pin
 from renewal.ports import LineRecord
 from renewal.usecases.accounts import AccountService, Identity
-from tests.unit.fakes import FakeAccounts, FakeLines
+from tests.unit.fakes import FakeAccounts, FakeLines, FakePinAttempts
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 POOL = ["8985200000000000013", "8985200000000000021"]
-CARD, CARD_PIN = "8985201000000000019", "0155"
+CARD, CARD_PIN = "8985201000000000019", "01550155"
 ALICE = Identity("sub-alice", "alice@example.com", locale="zh_CN", time_zone="Asia/Shanghai")
 BOB = Identity("sub-bob", "bob@example.com")
 
@@ -26,8 +26,18 @@ def stores() -> tuple[FakeAccounts, FakeLines]:
 
 
 @pytest.fixture
-def service(stores: tuple[FakeAccounts, FakeLines]) -> AccountService:
-    return AccountService(*stores, clock=lambda: NOW)
+def attempts() -> FakePinAttempts:
+    return FakePinAttempts()
+
+
+@pytest.fixture
+def clock() -> list[datetime]:
+    return [NOW]
+
+
+@pytest.fixture
+def service(stores: tuple[FakeAccounts, FakeLines], attempts: FakePinAttempts, clock: list[datetime]) -> AccountService:
+    return AccountService(*stores, clock=lambda: clock[0], attempts=attempts)
 
 
 def test_first_view_creates_the_account_with_a_fresh_pool_line(service: AccountService, stores) -> None:
@@ -69,26 +79,82 @@ def test_linking_without_an_account_creates_it_without_taking_a_pool_line(servic
 
 def test_wrong_pin_is_403_and_then_rate_limited(service: AccountService) -> None:
     service.view(ALICE)
-    for _ in range(MAX_FAILURES):
+    for _ in range(MAX_ATTEMPTS):
         with pytest.raises(Forbidden):
-            service.link_line(ALICE, CARD, "0000")
+            service.link_line(ALICE, CARD, "00000000")
     with pytest.raises(TooManyAttempts) as raised:
         service.link_line(ALICE, CARD, CARD_PIN)  # even the right PIN waits
     assert raised.value.retry_after and raised.value.retry_after > 0
 
 
 def test_card_is_locked_for_everyone_after_too_many_wrong_pins(service: AccountService) -> None:
-    for index in range(MAX_FAILURES):
+    for index in range(MAX_ATTEMPTS):
         with pytest.raises(Forbidden):
-            service.link_line(Identity(f"sub-{index}", f"{index}@example.com"), CARD, "0000")
+            service.link_line(Identity(f"sub-{index}", f"{index}@example.com"), CARD, "00000000")
     with pytest.raises(TooManyAttempts):
         service.link_line(BOB, CARD, CARD_PIN)
 
 
-@pytest.mark.parametrize("iccid", ["8985201000000000027", "8985201000000000018", "not-an-iccid"])
-def test_unknown_iccid_is_404_well_formed_or_not(service: AccountService, iccid: str) -> None:
-    with pytest.raises(NotFound):
-        service.link_line(ALICE, iccid, "1234")
+@pytest.mark.parametrize("iccid", ["8985201000000000018", "not-an-iccid", "89852010000000000190"])
+def test_a_malformed_iccid_is_422_and_counts_nothing(
+    service: AccountService, attempts: FakePinAttempts, iccid: str
+) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        service.link_line(ALICE, iccid, "12345678")
+    assert raised.value.code == "invalid_iccid"
+    assert attempts.counters == {}
+
+
+def test_an_unknown_iccid_is_answered_exactly_like_a_wrong_pin(service: AccountService) -> None:
+    unknown = "8985201000000000027"
+    for iccid in (unknown, CARD):
+        answers = []
+        for index in range(MAX_ATTEMPTS + 1):
+            with pytest.raises((Forbidden, TooManyAttempts)) as raised:
+                service.link_line(Identity(f"sub-{iccid}-{index}", "x@example.com"), iccid, "00000000")
+            answers.append((raised.value.status, raised.value.code, raised.value.retry_after))
+        assert answers == [(403, "wrong_pin", None)] * MAX_ATTEMPTS + [(429, "too_many_attempts", 900)]
+
+
+def test_the_caller_is_limited_before_an_account_exists(service: AccountService, stores) -> None:
+    cards = [f"898520100000000{n:03d}" for n in range(1000)]
+    from renewal.domain.lines import is_valid_iccid
+
+    valid = [c + d for c in cards for d in "0123456789" if is_valid_iccid(c + d)][: MAX_ATTEMPTS + 1]
+    for iccid in valid[:MAX_ATTEMPTS]:
+        with pytest.raises(Forbidden):
+            service.link_line(BOB, iccid, "00000000")
+    with pytest.raises(TooManyAttempts):
+        service.link_line(BOB, valid[MAX_ATTEMPTS], "00000000")
+    assert "sub-bob" not in stores[0].accounts  # counted under the token's sub, no account made
+
+
+def test_a_right_pin_is_not_counted_against_the_caller(service: AccountService, attempts: FakePinAttempts) -> None:
+    for _ in range(MAX_ATTEMPTS - 1):
+        with pytest.raises(Forbidden):
+            service.link_line(BOB, CARD, "00000000")
+    assert service.link_line(BOB, CARD, CARD_PIN)["iccid"] == CARD
+    assert card_key(CARD) not in attempts.counters  # a right PIN clears the card's count
+    assert attempts.counters["caller#sub-bob"].attempts == MAX_ATTEMPTS - 1
+
+
+@pytest.mark.parametrize("known", [True, False])
+def test_ten_wrong_pins_in_a_day_lock_a_card_until_cleared(
+    service: AccountService, attempts: FakePinAttempts, clock: list[datetime], known: bool
+) -> None:
+    iccid = CARD if known else "8985201000000000027"
+    for index in range(LOCK_AFTER):
+        clock[0] = NOW + (FAILURE_WINDOW + timedelta(seconds=1)) * (index // MAX_ATTEMPTS)
+        with pytest.raises(Forbidden):
+            service.link_line(Identity(f"sub-{index}", "x@example.com"), iccid, "00000000")
+    for later in (timedelta(hours=1), timedelta(days=3)):  # a lock outlives the windows
+        clock[0] = NOW + later
+        with pytest.raises(Locked) as raised:
+            service.link_line(BOB, iccid, CARD_PIN)
+        assert (raised.value.status, raised.value.code) == (423, "card_locked")
+    attempts.clear(card_key(iccid))  # what `python -m infra.admin unlock-card` does
+    if known:
+        assert service.link_line(BOB, CARD, CARD_PIN)["iccid"] == CARD
 
 
 def test_a_card_linked_to_someone_else_is_a_conflict(service: AccountService) -> None:

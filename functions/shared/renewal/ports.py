@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -11,7 +11,7 @@ from renewal.domain.accounts import Account
 from renewal.domain.lines import Bundle
 from renewal.domain.mail import Mail
 from renewal.domain.orders import Order, PaidSession
-from renewal.domain.pins import FailureWindow
+from renewal.domain.pins import Refusal
 from renewal.domain.plans import Plan
 from renewal.domain.reminders import ReminderMessage
 from renewal.domain.usage import UsageRecord
@@ -31,7 +31,6 @@ class LineRecord:
     pin_hash: str
     account_id: str | None
     bundles: tuple[Bundle, ...] = ()
-    pin_failures: FailureWindow = field(default_factory=lambda: FailureWindow(0, None))
     version: int = 0  # optimistic lock for bundle changes
     remind_at: datetime | None = None  # the line's key in the reminder index
 
@@ -39,7 +38,6 @@ class LineRecord:
 @dataclass(frozen=True)
 class AccountRecord:
     account: Account
-    pin_failures: FailureWindow = field(default_factory=lambda: FailureWindow(0, None))
 
 
 class AccountExists(Exception):
@@ -56,8 +54,6 @@ class LineStore(Protocol):
     def pool_candidates(self, limit: int) -> list[str]:
         """ICCIDs of unassigned lines in the online pool (any order, may be stale)."""
         ...
-
-    def record_pin_failure(self, iccid: str, window: FailureWindow) -> None: ...
 
 
 class AccountStore(Protocol):
@@ -76,9 +72,27 @@ class AccountStore(Protocol):
         Raises LineTaken (or AccountExists when `create`)."""
         ...
 
-    def record_pin_failure(self, account_id: str, window: FailureWindow) -> None: ...
-
     def save_preferences(self, account: Account) -> None: ...
+
+
+class PinAttempts(Protocol):
+    """Counters of PIN guesses (per card, known or not, and per caller), taken before a guess is
+    judged, so concurrent guesses cannot overtake the limit."""
+
+    def take(self, key: str, now: datetime, *, lockable: bool) -> Refusal | None:
+        """Counts one guess under `key` in one conditional write, unless the limits refuse it
+        (then nothing is counted). `lockable`: 10 guesses in 24 hours lock the key."""
+        ...
+
+    def give_back(self, key: str) -> None:
+        """Uncounts a guess taken but not judged, or judged right."""
+        ...
+
+    def lock_if_due(self, key: str, now: datetime) -> None:
+        """After a wrong guess: locks the key (until cleared) once it has had 10 in 24 hours."""
+        ...
+
+    def clear(self, key: str) -> None: ...
 
 
 # ---------------------------------------------------------------- orders and payments

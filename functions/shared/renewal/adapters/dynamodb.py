@@ -34,7 +34,6 @@ from pynamodb.transactions import TransactWrite
 from renewal.adapters.aws import share_with_pynamodb
 from renewal.domain.accounts import Account
 from renewal.domain.lines import Bundle
-from renewal.domain.pins import FailureWindow
 from renewal.domain.plans import Plan
 from renewal.domain.reminders import recheck_after_write
 from renewal.domain.timeutil import from_iso, to_iso, utc_now
@@ -175,8 +174,6 @@ class AccountModel(Model):
     time_zone = UnicodeAttribute()
     iccid = UnicodeAttribute(null=True)
     created_at = UTCInstantAttribute()
-    pin_failures = NumberAttribute(default=0)
-    pin_window_started_at = UTCInstantAttribute(null=True)
     expiry_reminders = BooleanAttribute(default=True)
     low_data_reminders = BooleanAttribute(default=True)
     by_email = AccountsByEmail()
@@ -193,7 +190,6 @@ class AccountModel(Model):
                 expiry_reminders=self.expiry_reminders is not False,
                 low_data_reminders=self.low_data_reminders is not False,
             ),
-            pin_failures=FailureWindow(int(self.pin_failures or 0), self.pin_window_started_at),
         )
 
     @classmethod
@@ -250,8 +246,6 @@ class LineModel(Model):
     # Present only while the line waits in the online pool (sparse index by_pool_state).
     pool_state = UnicodeAttribute(null=True)
     bundles = ListAttribute(of=BundleAttribute, default=list)
-    pin_failures = NumberAttribute(default=0)
-    pin_window_started_at = UTCInstantAttribute(null=True)
     # Bumped by every bundle change; a change commits only if nobody else's did meanwhile.
     version = NumberAttribute(default=0)
     # The next moment a reminder of this line may fall due; absent when none is ahead.
@@ -269,7 +263,6 @@ class LineModel(Model):
             pin_hash=self.pin_hash,
             account_id=self.account_id,
             bundles=tuple(b.to_bundle() for b in self.bundles or ()),
-            pin_failures=FailureWindow(int(self.pin_failures or 0), self.pin_window_started_at),
             version=int(self.version or 0),
             remind_at=self.remind_at,
         )
@@ -318,12 +311,6 @@ def line_bundles_update(transaction: TransactWrite, line: LineRecord, bundles: S
         actions=[*bundle_write_actions(line.iccid, bundles, line.remind_at), LineModel.version.set(line.version + 1)],
         condition=LineModel.iccid.exists() & version_holds,
     )
-
-
-def _started(window: FailureWindow) -> datetime:
-    if window.started_at is None:
-        raise ValueError("a recorded failure always starts or continues a window")
-    return window.started_at
 
 
 @cache
@@ -395,15 +382,6 @@ class DynamoLineStore:
     def pool_candidates(self, limit: int) -> list[str]:
         return [line.iccid for line in LineModel.by_pool_state.query(POOL_AVAILABLE, limit=limit)]
 
-    def record_pin_failure(self, iccid: str, window: FailureWindow) -> None:
-        LineModel(iccid=iccid).update(
-            actions=[
-                LineModel.pin_failures.set(window.failures),
-                LineModel.pin_window_started_at.set(_started(window)),
-            ],
-            condition=LineModel.iccid.exists(),
-        )
-
 
 class DynamoAccountStore:
     def get(self, account_id: str, *, consistent: bool = True) -> AccountRecord | None:
@@ -445,21 +423,12 @@ class DynamoAccountStore:
                 else:
                     transaction.update(
                         AccountModel(account_id=account.account_id),
-                        actions=[
-                            AccountModel.iccid.set(account.iccid),
-                            AccountModel.pin_failures.set(0),
-                            AccountModel.pin_window_started_at.remove(),
-                        ],
+                        actions=[AccountModel.iccid.set(account.iccid)],
                         condition=AccountModel.account_id.exists(),
                     )
                 transaction.update(
                     LineModel(iccid=account.iccid),
-                    actions=[
-                        LineModel.account_id.set(account.account_id),
-                        LineModel.pool_state.remove(),
-                        LineModel.pin_failures.set(0),
-                        LineModel.pin_window_started_at.remove(),
-                    ],
+                    actions=[LineModel.account_id.set(account.account_id), LineModel.pool_state.remove()],
                     condition=LineModel.account_id.does_not_exist() | (LineModel.account_id == account.account_id),
                 )
                 if release_iccid:
@@ -484,15 +453,6 @@ class DynamoAccountStore:
                 AccountModel.time_zone.set(account.time_zone),
                 AccountModel.expiry_reminders.set(account.expiry_reminders),
                 AccountModel.low_data_reminders.set(account.low_data_reminders),
-            ],
-            condition=AccountModel.account_id.exists(),
-        )
-
-    def record_pin_failure(self, account_id: str, window: FailureWindow) -> None:
-        AccountModel(account_id=account_id).update(
-            actions=[
-                AccountModel.pin_failures.set(window.failures),
-                AccountModel.pin_window_started_at.set(_started(window)),
             ],
             condition=AccountModel.account_id.exists(),
         )

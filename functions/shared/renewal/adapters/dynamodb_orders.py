@@ -393,6 +393,10 @@ def _decode_cursor(cursor: str, account_id: str) -> dict[str, Any]:
         holder = key["account_id"]["S"]
         if set(key) != {"order_id", "account_id", "created_at"} or holder != account_id:
             raise ValueError("not this account's cursor")
-    except (ValueError, KeyError, TypeError) as error:
+        # Each value as we hand it out: {"S": "<text>"}, the time one MillisInstantAttribute reads.
+        if any(set(value) != {"S"} or not isinstance(value["S"], str) or not value["S"] for value in key.values()):
+            raise ValueError("a cursor value of the wrong type")
+        MillisInstantAttribute().deserialize(key["created_at"]["S"])
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise InvalidInput("cursor is not one this API handed out", code="invalid_cursor") from error
     return dict(key)

@@ -65,6 +65,11 @@ def create_resolver() -> APIGatewayHttpResolver:
             return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not valid JSON")
         return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", _describe(errors))
 
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(_: UnicodeDecodeError) -> Response[str]:
+        # A body that is not UTF-8 (API Gateway passes it base64-encoded) cannot be JSON.
+        return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not UTF-8 JSON")
+
     @app.not_found
     def _no_route(_: Exception) -> Response[str]:
         return error_response(HTTPStatus.NOT_FOUND, "route_not_found", "no such route")

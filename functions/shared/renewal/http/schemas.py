@@ -57,11 +57,16 @@ class LinkLineIn(BaseModel):
     pin: str = Field(min_length=1, max_length=16, description="the PIN printed on the card")
 
 
+def error_doc(description: str) -> OpenAPIResponse:
+    """An error answer in the OpenAPI document: `{"error": {"code", "message"}}`."""
+    return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+
+
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
-    400: {"description": "malformed request", "content": {"application/json": {"model": ErrorBody}}},
-    401: {"description": "missing or bad token", "content": {"application/json": {"model": ErrorBody}}},
-    404: {"description": "not found", "content": {"application/json": {"model": ErrorBody}}},
-    422: {"description": "invalid input", "content": {"application/json": {"model": ErrorBody}}},
+    400: error_doc("malformed request"),
+    401: error_doc("missing or bad token"),
+    404: error_doc("not found"),
+    422: error_doc("invalid input"),
 }
 
 
@@ -107,6 +112,10 @@ class WebhookAck(BaseModel):
     handled: bool = False
 
 
+# Cash at a till: far above any sale, far below DynamoDB's number range (38 digits).
+MAX_CASH_MINOR_UNITS = 10**12
+
+
 class StoreRenewalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -114,7 +123,7 @@ class StoreRenewalIn(BaseModel):
     email: str | None = Field(default=None, max_length=254)
     plan_id: str = Field(min_length=1, max_length=64)
     currency: str = Field(pattern="^[A-Za-z]{3}$")
-    cash_received: int = Field(ge=0, description="integer minor units of the store's currency")
+    cash_received: int = Field(ge=0, le=MAX_CASH_MINOR_UNITS, description="integer minor units of the store's currency")
 
 
 class StoreRenewalOut(OrderOut):
@@ -148,6 +157,6 @@ class ReminderChoicesIn(BaseModel):
 class PreferencesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    locale: str | None = Field(default=None, description="en or zh-CN")
-    time_zone: str | None = Field(default=None, description="IANA time zone, e.g. Asia/Hong_Kong")
+    locale: str | None = Field(default=None, max_length=16, description="en or zh-CN")
+    time_zone: str | None = Field(default=None, max_length=64, description="IANA time zone, e.g. Asia/Hong_Kong")
     reminders: ReminderChoicesIn | None = None

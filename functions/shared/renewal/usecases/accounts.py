@@ -16,11 +16,11 @@ from renewal.domain.accounts import (
     normalise_time_zone,
     valid_time_zone,
 )
-from renewal.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts, Unavailable
+from renewal.domain.errors import Conflict, Forbidden, InvalidInput, Locked, TooManyAttempts, Unavailable
 from renewal.domain.lines import is_valid_iccid
-from renewal.domain.pins import FailureWindow, verify_pin
-from renewal.domain.timeutil import to_iso, utc_now
-from renewal.ports import AccountExists, AccountRecord, AccountStore, LineStore, LineTaken
+from renewal.domain.pins import DUMMY_PIN_HASH, Refusal, caller_key, card_key, verify_pin
+from renewal.domain.timeutil import utc_now
+from renewal.ports import AccountExists, AccountRecord, AccountStore, LineStore, LineTaken, PinAttempts
 
 POOL_ATTEMPTS = 5
 POOL_PAGE = 25
@@ -38,10 +38,18 @@ class Identity:
 
 
 class AccountService:
-    def __init__(self, accounts: AccountStore, lines: LineStore, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        accounts: AccountStore,
+        lines: LineStore,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        attempts: PinAttempts | None = None,
+    ) -> None:
         self._accounts = accounts
         self._lines = lines
         self._clock = clock
+        self._attempts = attempts  # PIN guess counters: only the function that links cards has them
 
     def view(self, identity: Identity) -> dict[str, Any]:
         """GET /account: the account, created with a fresh pool line on the first call."""
@@ -89,27 +97,31 @@ class AccountService:
         return changed.preferences()
 
     def link_line(self, identity: Identity, iccid: str, pin: str) -> dict[str, Any]:
-        """POST /account/line: link a card the customer already holds, proven by its PIN."""
-        now = self._clock()
+        """POST /account/line: link a card the customer already holds, proven by its PIN.
+
+        Each guess is counted (per card and per caller) in a conditional write before it is
+        judged, so concurrent guesses cannot pass the limit. An unknown ICCID is judged like a
+        wrong PIN, against a dummy hash: the same answer, the same limits, the same time."""
+        if self._attempts is None:
+            raise RuntimeError("AccountService.link_line needs the PIN attempt counters")
+        if not is_valid_iccid(iccid):
+            raise InvalidInput("iccid must be 19-20 digits ending in a Luhn check digit", code="invalid_iccid")
         record = self._accounts.get(identity.account_id)
-        account_window = record.pin_failures if record else FailureWindow(0, None)
-        self._refuse_when_locked(account_window, now)
-
-        line = self._lines.get(iccid) if is_valid_iccid(iccid) else None
-        if line is None:
-            # Unknown ICCIDs count as failures too, or the 404/403 split would enumerate cards.
-            if record:
-                self._accounts.record_pin_failure(identity.account_id, account_window.after_failure(now))
-            raise NotFound("no line with this ICCID is on file", code="line_not_found")
         if record and record.account.iccid == iccid:
-            return self._view(record.account)  # already linked: a retry, not a new attempt
-
-        self._refuse_when_locked(line.pin_failures, now)
-        if not verify_pin(pin, line.pin_hash):
-            self._lines.record_pin_failure(iccid, line.pin_failures.after_failure(now))
-            if record:
-                self._accounts.record_pin_failure(identity.account_id, account_window.after_failure(now))
+            return self._view(record.account)  # already linked: a retry, not a new guess
+        now = self._clock()
+        caller, card = caller_key(identity.account_id), card_key(iccid)
+        self._refuse(self._attempts.take(caller, now, lockable=False))
+        card_refusal = self._attempts.take(card, now, lockable=True)
+        if card_refusal:
+            self._attempts.give_back(caller)  # not judged
+            self._refuse(card_refusal)
+        line = self._lines.get(iccid)
+        if not verify_pin(pin, line.pin_hash if line else DUMMY_PIN_HASH) or line is None:
+            self._attempts.lock_if_due(card, now)
             raise Forbidden("the PIN does not match this card", code="wrong_pin")
+        self._attempts.give_back(caller)  # a right PIN is not a failure
+        self._attempts.clear(card)
         if line.account_id not in (None, identity.account_id):
             raise Conflict("this card is linked to another account", code="line_linked_elsewhere")
 
@@ -162,10 +174,13 @@ class AccountService:
         return account_view(account, line.bundles if line else (), self._clock())
 
     @staticmethod
-    def _refuse_when_locked(window: FailureWindow, now: datetime) -> None:
-        locked_until = window.locked_until(now)
-        if locked_until:
-            raise TooManyAttempts(
-                f"too many wrong attempts; try again after {to_iso(locked_until)}",
-                retry_after=max(1, int((locked_until - now).total_seconds())),
+    def _refuse(refusal: Refusal | None) -> None:
+        if refusal is None:
+            return
+        if refusal.locked:
+            raise Locked(
+                "this card is locked after too many wrong PINs; contact support to unlock it", code="card_locked"
             )
+        raise TooManyAttempts(
+            f"too many wrong attempts; try again in {refusal.retry_after} seconds", retry_after=refusal.retry_after
+        )
