@@ -131,6 +131,13 @@ class LocalHttpApi:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
+            def __getattr__(self, name: str) -> Any:
+                # Any other method (TRACE, CONNECT, made-up ones) is routed like the rest, so it
+                # gets API Gateway's 404 JSON instead of http.server's 501 HTML page.
+                if name.startswith("do_"):
+                    return self._serve
+                raise AttributeError(name)
+
         return Handler
 
     # ------------------------------------------------------------------ one request
