@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from renewal.http.api import CUSTOMER, caller, create_resolver
 from renewal.http.once import call_once, idempotency_config, persistence_store
-from renewal.http.schemas import ERROR_RESPONSES, CheckoutIn, CheckoutOut, OrderOut
+from renewal.http.schemas import CheckoutIn, CheckoutOut, OrderOut, answers, error_doc
 from renewal.tracing import TRACED_MODULES
 from renewal.usecases.accounts import Identity
 from renewal.wiring import checkout_service, fulfilment
@@ -35,7 +35,20 @@ def start_checkout_once(request: dict[str, Any]) -> dict[str, Any]:
     return checkouts.start(Identity(**request["identity"]), body["plan_id"], body["currency"])
 
 
-@app.post("/checkout", summary="Start paying for a plan", security=CUSTOMER, responses=ERROR_RESPONSES)
+@app.post(
+    "/checkout",
+    summary="Start paying for a plan",
+    security=CUSTOMER,
+    responses=answers(
+        201,
+        "the Checkout Session and its pending order",
+        {
+            409: error_doc("a request with this Idempotency-Key is still running"),
+            502: error_doc("Stripe failed (payment_provider_unavailable); nothing was written"),
+            503: error_doc("no eSIM line free for a new account (no_lines_available)"),
+        },
+    ),
+)
 def checkout(body: Annotated[CheckoutIn, Body()]) -> tuple[CheckoutOut, int]:
     identity = caller(app)
     key = app.current_event.headers.get("idempotency-key")
@@ -58,7 +71,13 @@ def checkout(body: Annotated[CheckoutIn, Body()]) -> tuple[CheckoutOut, int]:
 
 
 @app.post(
-    "/orders/<order_id>/sync", summary="Re-read the payment from Stripe", security=CUSTOMER, responses=ERROR_RESPONSES
+    "/orders/<order_id>/sync",
+    summary="Re-read the payment from Stripe",
+    security=CUSTOMER,
+    responses=answers(
+        description="the order as Stripe's payment leaves it",
+        extra={502: error_doc("Stripe failed (payment_provider_unavailable); the page may sync again")},
+    ),
 )
 def sync_order(order_id: Annotated[str, Path(max_length=64)]) -> OrderOut:
     return OrderOut.model_validate(payments.sync(caller(app).account_id, order_id).view())

@@ -30,6 +30,9 @@ class FakeLines:
         self.reads.append(iccid)
         return self.lines.get(iccid)
 
+    def pool_available(self) -> int:
+        return len(self.pool)
+
     def pool_candidates(self, limit: int) -> list[str]:
         return sorted(self.pool)[:limit]
 

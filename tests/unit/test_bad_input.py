@@ -6,11 +6,12 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import pytest
 import requests
 from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from infra.local.gateway import LocalHttpApi, Route
@@ -21,6 +22,7 @@ from renewal.http.api import create_resolver
 from renewal.http.schemas import CheckoutIn, StoreRenewalIn
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+NO_CONTEXT = cast(LambdaContext, None)  # these routes never read the Lambda context
 
 
 def _event(body: str, base64_encoded: bool) -> dict[str, Any]:
@@ -50,7 +52,7 @@ def test_a_body_that_is_not_utf8_is_400_not_500(raw: bytes) -> None:
     def checkout(body: Annotated[CheckoutIn, Body()]) -> dict[str, Any]:
         return {"unexpected": True}
 
-    answer = app.resolve(_event(base64.b64encode(raw).decode(), True), None)
+    answer = app.resolve(_event(base64.b64encode(raw).decode(), True), NO_CONTEXT)
     assert answer["statusCode"] == 400
     assert json.loads(answer["body"])["error"]["code"] == "malformed_json"
 
@@ -104,3 +106,30 @@ def test_the_local_gateway_answers_any_method_like_api_gateway() -> None:
             assert (answer.status_code, answer.json()) == (404, {"message": "Not Found"}), method
     finally:
         gateway.stop()
+
+
+@pytest.mark.filterwarnings("ignore:Received multipart")
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary=x"])
+def test_a_form_body_is_refused_as_input_not_500(content_type: str) -> None:
+    app = create_resolver()
+
+    @app.post("/checkout")
+    def checkout(body: Annotated[CheckoutIn, Body()]) -> dict[str, Any]:
+        return {"unexpected": True}
+
+    event = _event('{"plan_id": "p", "currency": "EUR"}', False)
+    event["headers"]["content-type"] = content_type
+    answer = app.resolve(event, NO_CONTEXT)
+    assert answer["statusCode"] == 422, answer
+    assert json.loads(answer["body"])["error"]["code"] == "validation_error"
+
+
+def test_a_value_error_of_our_own_is_still_a_failure() -> None:
+    app = create_resolver()
+
+    @app.post("/checkout")
+    def checkout(body: Annotated[CheckoutIn, Body()]) -> dict[str, Any]:
+        raise ValueError("a bug, not bad input")
+
+    with pytest.raises(ValueError, match="a bug"):
+        app.resolve(_event('{"plan_id": "p", "currency": "EUR"}', False), NO_CONTEXT)

@@ -132,5 +132,5 @@ def reconciliation() -> Reconciliation:
     prepare("dynamodb", "secretsmanager")
     return Reconciliation(
         orders, orders, lines, lines, StripePayments(), fulfilment(), SqsActivationQueue(), HttpCarrier(),
-        DynamoIssueLog(), settings, utc_now,
+        DynamoIssueLog(), settings, utc_now, pool=lines,
     )  # fmt: skip

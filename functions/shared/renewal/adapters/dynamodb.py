@@ -379,6 +379,10 @@ class DynamoLineStore:
                 ]
         return sorted(set(found))
 
+    def pool_available(self) -> int:
+        """Lines waiting in the pool: a count over the sparse by_pool_state index (keys only)."""
+        return LineModel.by_pool_state.count(POOL_AVAILABLE)
+
     def pool_candidates(self, limit: int) -> list[str]:
         return [line.iccid for line in LineModel.by_pool_state.query(POOL_AVAILABLE, limit=limit)]
 

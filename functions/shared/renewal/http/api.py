@@ -70,6 +70,14 @@ def create_resolver() -> APIGatewayHttpResolver:
         # A body that is not UTF-8 (API Gateway passes it base64-encoded) cannot be JSON.
         return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not UTF-8 JSON")
 
+    @app.exception_handler(ValueError)
+    def _unreadable(error: ValueError) -> Response[str]:
+        # Powertools reads a multipart/form-data body as a form and raises ValueError on a bad
+        # one; every body of this API is JSON, so that is bad input. Any other ValueError is ours.
+        if (app.current_event.headers.get("content-type") or "").strip().lower().startswith("multipart/"):
+            return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", "body: send application/json")
+        raise error
+
     @app.not_found
     def _no_route(_: Exception) -> Response[str]:
         return error_response(HTTPStatus.NOT_FOUND, "route_not_found", "no such route")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.openapi.types import (
+    OpenAPIResponse,
+    OpenAPIResponseContentModel,
+    OpenAPIResponseContentSchema,
+)
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -68,6 +72,28 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
     404: error_doc("not found"),
     422: error_doc("invalid input"),
 }
+
+# A receipt: JSON, or a printable page with Accept: text/html.
+RECEIPT_CONTENT: dict[str, OpenAPIResponseContentSchema | OpenAPIResponseContentModel] = {
+    "application/json": {"schema": {"type": "object"}},
+    "text/html": {"schema": {"type": "string"}},
+}
+
+
+def answers(
+    ok: int = 200,
+    description: str = "done",
+    extra: dict[int, OpenAPIResponse] | None = None,
+    *,
+    content: dict[str, OpenAPIResponseContentSchema | OpenAPIResponseContentModel] | None = None,
+) -> dict[int, OpenAPIResponse]:
+    """Every answer an operation gives, for its OpenAPI document: its success (`ok`, with the
+    route's return type as the body unless `content` says otherwise), the errors any route can
+    give, and `extra`. (API Gateway's own 401 and 429 bodies are added by `infra/openapi.py`.)"""
+    success: OpenAPIResponse = {"description": description}
+    if content is not None:
+        success["content"] = content
+    return {ok: success, **ERROR_RESPONSES, **(extra or {})}
 
 
 class CheckoutIn(BaseModel):

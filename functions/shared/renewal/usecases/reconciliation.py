@@ -9,7 +9,8 @@
    a bundle the network does not have, one it has and we do not, or an expiry that differs by
    more than the tolerance is flagged for a person (never "mended" by guessing which side is right).
 
-It reports what it did."""
+It reports what it did, and how many eSIM lines wait in the pool (the PoolLinesAvailable metric and
+its low-watermark alarm)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,12 @@ class ChangedLines(Protocol):
     def changed_since(self, since: datetime, now: datetime) -> list[str]: ...
 
 
+class PoolGauge(Protocol):
+    def pool_available(self) -> int:
+        """How many eSIM lines wait in the pool for a first payment."""
+        ...
+
+
 @dataclass
 class ReconciliationReport:
     as_of: str
@@ -82,6 +89,7 @@ class ReconciliationReport:
     new_issues: int = 0
     carrier_unreachable: int = 0
     stripe_unreachable: bool = False
+    pool_available: int | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,9 @@ class Reconciliation:
         issues: IssueLog,
         settings: ReconciliationSettings,
         clock: Callable[[], datetime],
+        pool: PoolGauge | None = None,
     ) -> None:
+        self._pool = pool
         self._orders, self._awaiting, self._lines, self._changed = orders, awaiting, lines, changed
         self._payments, self._fulfilment, self._queue = payments, fulfilment, queue
         self._carrier, self._issues, self._settings, self._clock = carrier, issues, settings, clock
@@ -116,6 +126,8 @@ class Reconciliation:
         self._stripe(now, report)
         self._stuck(now, report)
         self._network(now, report)
+        if self._pool is not None:
+            report.pool_available = self._pool.pool_available()
         logger.info("reconciliation", extra={k: v for k, v in asdict(report).items() if k != "flagged"})
         return asdict(report)
 
