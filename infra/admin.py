@@ -3,7 +3,7 @@
     python -m infra.admin unlock-card ICCID [--outputs .local/outputs.json]
 
 `unlock-card` clears a card's PIN guess counter (a lock after 10 wrong PINs in 24 hours, and
-any 15-minute wait), known card or not. Reads `PinAttemptsTableName` (and, locally,
+any 15-minute wait), known card or not. Reads `LimitsTableName` (and, locally,
 `DynamoDbEndpointUrl`) from the outputs file: the local stack's, or a deployed stack's Outputs
 in the same flat shape."""
 
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=outputs.get("Region"))
-    table = outputs.get("PinAttemptsTableName") or f"{outputs['StackName']}-PinAttemptsTable"
+    table = outputs.get("LimitsTableName") or f"{outputs['StackName']}-LimitsTable"
     had = unlock_card(dynamodb, table, args.iccid)
     print(f"card {args.iccid}: " + ("unlocked" if had else "had no lock or wrong PINs on record"))
     return 0

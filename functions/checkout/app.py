@@ -18,13 +18,14 @@ from renewal.http.once import call_once, idempotency_config, persistence_store
 from renewal.http.schemas import CheckoutIn, CheckoutOut, OrderOut, answers, error_doc
 from renewal.tracing import TRACED_MODULES
 from renewal.usecases.accounts import Identity
-from renewal.wiring import checkout_service, fulfilment
+from renewal.wiring import checkout_service, fulfilment, sync_limit
 
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
 app = create_resolver()
 checkouts = checkout_service()  # built at init, their AWS clients too (renewal.wiring)
 payments = fulfilment()
+syncs = sync_limit()
 
 idempotency = idempotency_config("account_id")
 
@@ -44,6 +45,7 @@ def start_checkout_once(request: dict[str, Any]) -> dict[str, Any]:
         "the Checkout Session and its pending order",
         {
             409: error_doc("a request with this Idempotency-Key is still running"),
+            429: error_doc("3 checkouts already open (too_many_open_checkouts; Retry-After)"),
             502: error_doc("Stripe failed (payment_provider_unavailable); nothing was written"),
             503: error_doc("no eSIM line free for a new account (no_lines_available)"),
         },
@@ -76,11 +78,16 @@ def checkout(body: Annotated[CheckoutIn, Body()]) -> tuple[CheckoutOut, int]:
     security=CUSTOMER,
     responses=answers(
         description="the order as Stripe's payment leaves it",
-        extra={502: error_doc("Stripe failed (payment_provider_unavailable); the page may sync again")},
+        extra={
+            429: error_doc("more than 20 syncs a minute (too_many_syncs; Retry-After)"),
+            502: error_doc("Stripe failed (payment_provider_unavailable); the page may sync again"),
+        },
     ),
 )
 def sync_order(order_id: Annotated[str, Path(max_length=64)]) -> OrderOut:
-    return OrderOut.model_validate(payments.sync(caller(app).account_id, order_id).view())
+    identity = caller(app)
+    syncs.take(identity)
+    return OrderOut.model_validate(payments.sync(identity.account_id, order_id).view())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

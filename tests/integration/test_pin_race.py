@@ -1,6 +1,6 @@
 """PIN guesses are counted before they are judged, in one conditional write (issue 14, point 1):
 40 concurrent guesses at one card, on DynamoDB Local, get exactly 5 judged; an unknown card the
-same; the lock after 10 in a day holds until cleared."""
+same; the lock after 10 in a day holds until cleared. The sync window holds under a race too."""
 
 from __future__ import annotations
 
@@ -95,6 +95,13 @@ for name, iccid in (("known_lock", new_iccid()), ("unknown_lock", new_iccid())):
     found[name + "_kept"] = attempts.counter(card_key(iccid)).locked
     found[name + "_iccid"] = iccid
 service._clock = lambda: now
+
+# 4. The per-account sync window: 40 concurrent syncs, 20 counted.
+from renewal.adapters.dynamodb_pins import DynamoWindowCounter
+
+window, key = DynamoWindowCounter(), f"sync#sub-{uuid.uuid4().hex}"
+synced = all_at_once(lambda i: window.take(key, now, 20, now + timedelta(hours=1)), GUESSES)
+found["synced"] = sum(synced)
 print(json.dumps(found))
 """
 
@@ -116,7 +123,7 @@ def test_forty_concurrent_guesses_get_five_judged_per_card(outputs: dict[str, st
         "AWS_SECRET_ACCESS_KEY": "testing",
         "LINES_TABLE": f"{stack}-LinesTable",
         "ACCOUNTS_TABLE": f"{stack}-AccountsTable",
-        "PIN_ATTEMPTS_TABLE": f"{stack}-PinAttemptsTable",
+        "LIMITS_TABLE": f"{stack}-LimitsTable",
     }
     answer = subprocess.run(
         [sys.executable, "-c", RACE_SCRIPT, str(GUESSES)],
@@ -139,8 +146,9 @@ def test_forty_concurrent_guesses_get_five_judged_per_card(outputs: dict[str, st
         # 5 judged, a wait, 5 judged in the next window, then locked (423) until cleared
         assert found[name] == ["403"] * 5 + ["403"] * 5 + ["423", "423"], found[name]
         assert found[name + "_kept"] is True
+    assert found["synced"] == 20  # the sync limit is one conditional write too
     # The operator's unlock (python -m infra.admin unlock-card) clears it.
     dynamodb = boto3.client("dynamodb", endpoint_url=outputs["DynamoDbEndpointUrl"], region_name=outputs["Region"],
                             aws_access_key_id="testing", aws_secret_access_key="testing")  # fmt: skip
-    assert unlock_card(dynamodb, outputs["PinAttemptsTableName"], found["known_lock_iccid"]) is True
-    assert unlock_card(dynamodb, outputs["PinAttemptsTableName"], found["known_lock_iccid"]) is False
+    assert unlock_card(dynamodb, outputs["LimitsTableName"], found["known_lock_iccid"]) is True
+    assert unlock_card(dynamodb, outputs["LimitsTableName"], found["known_lock_iccid"]) is False

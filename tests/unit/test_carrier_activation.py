@@ -78,7 +78,7 @@ def reconciliation(world: World, issues: FakeIssues) -> Reconciliation:
 
 def test_reconciliation_fulfils_a_lost_webhook_requeues_a_stuck_order_and_flags_the_network() -> None:
     world, issues = World(), FakeIssues()
-    lost = world.checkout.start(ALICE, PLAN.plan_id, "EUR")
+    lost = world.checkout.start(ALICE, PLAN.plan_id, "CNY")
     world.payments.pay(lost["session_id"])  # paid at Stripe; the webhook never came
     stuck = paid(world)  # paid, queued, and the worker crashed before activating
     world.queue.sent.clear()

@@ -126,7 +126,7 @@ def test_checkout_reads_only_the_account_eventually_consistent_and_writes_the_or
     world.accounts.reads.clear()
     world.lines.reads.clear()
     world.orders.calls.clear()
-    started = world.checkout.start(ALICE, PLAN.plan_id, "EUR")
+    started = world.checkout.start(ALICE, PLAN.plan_id, "CNY")  # another currency: a new checkout
     assert world.accounts.reads == [("alice", False)] and world.lines.reads == []
     assert world.orders.calls == ["create"]
     order = world.orders.orders[started["order_id"]]
@@ -141,7 +141,7 @@ def test_a_failed_session_writes_nothing_and_is_a_502(world: World) -> None:
     world.orders.calls.clear()
     world.payments.fail = True
     with pytest.raises(PaymentProviderUnavailable) as failed:
-        world.checkout.start(ALICE, PLAN.plan_id, "EUR")
+        world.checkout.start(ALICE, PLAN.plan_id, "CNY")
     assert failed.value.status == 502 and world.orders.orders == before and world.orders.calls == []
 
 

@@ -94,10 +94,12 @@ def test_a_lapsed_line_sends_the_order_to_review_and_credits_nothing(world) -> N
 
 def test_a_lost_race_on_the_line_is_retried_and_both_renewals_count(world) -> None:
     checkout, fulfilment, activation, _, payments, _, _, lines = world
-    first, second = (checkout.start(ALICE, PLAN.plan_id, "EUR") for _ in range(2))
-    for started in (first, second):
-        payments.pay(started["session_id"])
-        fulfilment.fulfil(started["order_id"])
+    first = checkout.start(ALICE, PLAN.plan_id, "EUR")
+    payments.pay(first["session_id"])
+    fulfilment.fulfil(first["order_id"])
+    second = checkout.start(ALICE, PLAN.plan_id, "EUR")  # a new checkout: the first one is paid
+    payments.pay(second["session_id"])
+    fulfilment.fulfil(second["order_id"])
     real_get = lines.get
     raced: list[bool] = []
 

@@ -95,6 +95,13 @@ class PinAttempts(Protocol):
     def clear(self, key: str) -> None: ...
 
 
+class WindowCounter(Protocol):
+    def take(self, key: str, window_start: datetime, limit: int, expires: datetime) -> bool:
+        """Counts one under `key` in the window starting at `window_start`, in one conditional
+        write; False (nothing counted) once `limit` are counted there."""
+        ...
+
+
 # ---------------------------------------------------------------- orders and payments
 class StaleWrite(Exception):
     """A conditional write lost a race; re-read and decide again."""

@@ -14,7 +14,7 @@ from renewal.adapters.aws import prepare
 
 if TYPE_CHECKING:  # each factory imports its own: a handler loads only the use cases it runs
     from renewal.usecases.activation import Activation
-    from renewal.usecases.checkout import CheckoutService
+    from renewal.usecases.checkout import CheckoutService, SyncLimit
     from renewal.usecases.payments import Fulfilment
     from renewal.usecases.reconciliation import Reconciliation
     from renewal.usecases.reminders import ReminderRun, ReminderSender
@@ -38,6 +38,14 @@ def checkout_service() -> CheckoutService:
     accounts = AccountService(DynamoAccountStore(), DynamoLineStore())
     prepare("dynamodb", "secretsmanager")
     return CheckoutService(DynamoPlanCatalog(), accounts, DynamoOrderStore(), StripePayments(), settings)
+
+
+@cache
+def sync_limit() -> SyncLimit:
+    from renewal.adapters.dynamodb_pins import DynamoWindowCounter
+    from renewal.usecases.checkout import SyncLimit
+
+    return SyncLimit(DynamoWindowCounter())
 
 
 @cache

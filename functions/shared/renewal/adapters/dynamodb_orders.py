@@ -123,6 +123,7 @@ class OrderModel(Model):
     cash_received = NumberAttribute(null=True)
     void_reason = UnicodeAttribute(null=True)
     awaiting = UnicodeAttribute(null=True)  # AWAITING while paid and not yet activated
+    checkout_url = UnicodeAttribute(null=True)
     by_account = OrdersByAccount()
     by_awaiting = OrdersAwaitingActivation()
     by_payment_intent = OrdersByPaymentIntent()
@@ -157,6 +158,7 @@ class OrderModel(Model):
             cash_received=int(self.cash_received) if self.cash_received is not None else None,
             void_reason=self.void_reason,
             mail_sent=bool(self.mail_sent),
+            checkout_url=self.checkout_url,
         )
 
     @classmethod
@@ -186,6 +188,7 @@ class OrderModel(Model):
             staff_id=order.staff_id,
             cash_received=order.cash_received,
             paid_at=order.paid_at,
+            checkout_url=order.checkout_url,
         )
 
 

@@ -1,4 +1,6 @@
-"""PIN guess counters in DynamoDB: one item per card (known or not) and per caller, taken with a
+"""Limits in DynamoDB (LimitsTable): PIN guess counters and per-account request windows.
+
+PIN guess counters: one item per card (known or not) and per caller, taken with a
 conditional write before the guess is judged (issue 14). An item expires (TTL) a day after its
 last guess, unless it holds a lock, which only `python -m infra.admin unlock-card` clears."""
 
@@ -26,7 +28,7 @@ RACE_RETRIES = 100  # each round of a race lets at least one writer through; los
 
 class PinAttemptModel(Model):
     class Meta:
-        table_name = _table("PIN_ATTEMPTS_TABLE")
+        table_name = _table("LIMITS_TABLE")
         region = _region()
 
     key = UnicodeAttribute(hash_key=True)  # card#<iccid> or caller#<sub> (renewal.domain.pins)
@@ -49,6 +51,33 @@ class PinAttemptModel(Model):
 
 def _expires(now: datetime) -> int:
     return int((now + COUNTER_TTL).timestamp())
+
+
+class WindowCountModel(Model):
+    """A fixed-window request count (e.g. `sync#<sub>#<window start>`), gone with its TTL."""
+
+    class Meta:
+        table_name = _table("LIMITS_TABLE")
+        region = _region()
+
+    key = UnicodeAttribute(hash_key=True)
+    taken = NumberAttribute(default=0)
+    expires = NumberAttribute(null=True)
+
+
+class DynamoWindowCounter:
+    def take(self, key: str, window_start: datetime, limit: int, expires: datetime) -> bool:
+        window_key = f"{key}#{window_start.strftime('%Y%m%dT%H%M%SZ')}"
+        try:
+            WindowCountModel(key=window_key).update(
+                actions=[WindowCountModel.taken.add(1), WindowCountModel.expires.set(int(expires.timestamp()))],
+                condition=WindowCountModel.key.does_not_exist() | (WindowCountModel.taken < limit),
+            )
+        except UpdateError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
 
 
 class DynamoPinAttempts:

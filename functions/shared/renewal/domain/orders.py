@@ -88,6 +88,7 @@ class Order:
     cash_received: int | None = None
     void_reason: str | None = None
     mail_sent: bool = False  # the confirmation mail was accepted by the mail service
+    checkout_url: str | None = None  # the hosted page of an online order's Checkout Session
 
     def view(self) -> dict[str, Any]:
         """The order shape of DESIGN.md's contract."""
