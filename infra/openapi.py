@@ -86,6 +86,14 @@ def add_gateway_answers(operation: dict[str, Any]) -> None:
         responses["401"] = _either(
             responses.get("401"), 'the JWT authorizer refused the token: {"message": "Unauthorized"}'
         )
+        # Every protected route refuses a token whose email is not verified (renewal.http.api.caller).
+        refused = responses.get("403")
+        responses["403"] = (
+            {**refused, "description": f"{refused['description']}; or email_not_verified"}
+            if refused
+            else {"description": "email_not_verified: the token's email is not verified",
+                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+        )  # fmt: skip
     throttled = _either(responses.get("429"), 'API Gateway throttling: {"message": "Too Many Requests"}')
     responses["429"] = {**throttled, "headers": RETRY_AFTER}
 

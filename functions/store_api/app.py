@@ -72,7 +72,10 @@ def renew_once(request: dict[str, Any]) -> dict[str, Any]:
     responses=answers(
         201,
         "the sale, its receipt number and the change due",
-        {403: STAFF_ONLY, 409: error_doc("a request with this Idempotency-Key is still running")},
+        {
+            403: STAFF_ONLY,
+            409: error_doc("a request with this Idempotency-Key is still running, or email_ambiguous"),
+        },
     ),
 )
 def store_renewal(body: Annotated[StoreRenewalIn, Body()]) -> tuple[StoreRenewalOut, int]:

@@ -129,7 +129,7 @@ def test_link_errors(outputs: dict[str, str], new_customer: dict, test_card: dic
     wrong = call(outputs, "POST", "/account/line", token, {"iccid": test_card["iccid"], "pin": "99999"})
     assert wrong.status_code == 403 and error_of(wrong)["code"] == "wrong_pin"
     # A well-formed unknown ICCID is answered exactly like a wrong PIN; a malformed one is 422.
-    unknown = call(outputs, "POST", "/account/line", token, {"iccid": "8985201999999999990", "pin": "12345678"})
+    unknown = call(outputs, "POST", "/account/line", token, {"iccid": "8985201999999999992", "pin": "12345678"})
     assert unknown.status_code == 403 and error_of(unknown)["code"] == "wrong_pin"
     malformed_iccid = call(outputs, "POST", "/account/line", token, {"iccid": "12345", "pin": "12345678"})
     assert malformed_iccid.status_code == 422 and error_of(malformed_iccid)["code"] == "invalid_iccid"

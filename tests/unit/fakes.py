@@ -92,6 +92,10 @@ class FakeAccounts:
         self.lines.lines[account.iccid] = replace(line, account_id=account.account_id)
         self.accounts[account.account_id] = AccountRecord(account)
 
+    def with_email(self, email: str, limit: int) -> list[AccountRecord]:
+        wanted = email.strip().lower()
+        return [r for r in self.accounts.values() if r.account.email == wanted][:limit]
+
     def save_preferences(self, account: Account) -> None:
         record = self.accounts[account.account_id]
         self.accounts[account.account_id] = replace(record, account=account)

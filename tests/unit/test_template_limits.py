@@ -1,4 +1,4 @@
-"""Template-only settings of issue 14 (throttling, reserved concurrency, the pool alarm), read from
+"""Template-only settings of issue 14 (throttling, reserved concurrency, the pool alarm, the user pool), read from
 the SAM translator's output as CloudFormation gets it; and the local gateway throttling as the
 template says."""
 
@@ -179,3 +179,11 @@ def test_the_local_gateway_throttles_as_the_template_says() -> None:
 def test_the_new_parameters_are_numbers_with_a_floor(name: str) -> None:
     parameter = translated()["Parameters"][name]
     assert parameter["Type"] == "Number" and parameter["MinValue"] >= 1
+
+
+def test_the_user_pool_verifies_email_changes_and_ignores_username_case() -> None:
+    (pool,) = resources_of("AWS::Cognito::UserPool").values()
+    properties = evaluate(pool["Properties"], translated())
+    assert properties["UsernameConfiguration"] == {"CaseSensitive": False}  # fixed at creation
+    assert properties["UserAttributeUpdateSettings"] == {"AttributesRequireVerificationBeforeUpdate": ["email"]}
+    assert properties["AutoVerifiedAttributes"] == ["email"]

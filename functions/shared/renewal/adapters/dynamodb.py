@@ -394,10 +394,9 @@ class DynamoAccountStore:
         except AccountModel.DoesNotExist:
             return None
 
-    def by_email(self, email: str) -> AccountRecord | None:
-        for key in AccountModel.by_email.query(email.strip().lower(), limit=1):
-            return self.get(key.account_id)
-        return None
+    def with_email(self, email: str, limit: int) -> list[AccountRecord]:
+        keys = AccountModel.by_email.query(email.strip().lower(), limit=limit)
+        return [record for key in keys if (record := self.get(key.account_id)) is not None]
 
     def create_with_pool_line(self, account: Account) -> None:
         assert account.iccid is not None

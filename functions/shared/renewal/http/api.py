@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from renewal.domain.errors import DomainError
+from renewal.domain.errors import DomainError, Forbidden
 from renewal.domain.orders import Order
 from renewal.domain.receipts import receipt_html
 from renewal.usecases.accounts import Identity
@@ -102,6 +102,10 @@ def caller(app: APIGatewayHttpResolver) -> Identity:
     if claims.get("token_use") != "id":
         # API Gateway also admits access tokens; they lack the email an account is made from.
         raise _Unauthenticated("send the Cognito ID token, not the access token", code="id_token_required")
+    if str(claims.get("email_verified", "")).lower() != "true":
+        # The token's email is the account's (receipts, reminders, store look-ups): trusted only
+        # once Cognito has verified it. API Gateway passes the boolean claim as "true"/"false".
+        raise Forbidden("confirm your email address first", code="email_not_verified")
     return Identity(
         account_id=str(subject),
         email=str(claims.get("email", "")),

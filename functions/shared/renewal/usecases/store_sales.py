@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from renewal.domain.errors import Forbidden, NotFound
+from renewal.domain.errors import Conflict, Forbidden, NotFound
 from renewal.domain.lines import is_valid_iccid
 from renewal.domain.orders import PAID, VOIDED, Order, PlanSnapshot, apply_refund
 from renewal.domain.stores import Store, change_due, daily_report, require_store_currency, require_voidable
@@ -36,7 +36,9 @@ class StoreOrders(OrderStore, Protocol):
 
 
 class AccountsByEmail(Protocol):
-    def by_email(self, email: str) -> AccountRecord | None: ...
+    def with_email(self, email: str, limit: int) -> list[AccountRecord]:
+        """Up to `limit` accounts whose (lower-cased) email is `email`."""
+        ...
 
 
 class StoreSales:
@@ -107,7 +109,10 @@ class StoreSales:
             if line is None:
                 raise NotFound("no line with this ICCID is on file", code="line_not_found")
             return line.account_id or "", line.iccid, ""
-        record = self._accounts.by_email(email or "")
+        matches = self._accounts.with_email(email or "", 2)
+        if len(matches) > 1:  # the by_email index is not unique: never guess whose line it is
+            raise Conflict("more than one account has this email; sell to the card's ICCID", code="email_ambiguous")
+        record = matches[0] if matches else None
         if record is None or not record.account.iccid:
             raise NotFound("no customer with this email has a line", code="customer_not_found")
         return record.account.account_id, record.account.iccid, record.account.email
