@@ -47,7 +47,6 @@ def start_checkout_once(request: dict[str, Any]) -> dict[str, Any]:
             409: error_doc("a request with this Idempotency-Key is still running"),
             429: error_doc("3 checkouts already open (too_many_open_checkouts; Retry-After)"),
             502: error_doc("Stripe failed (payment_provider_unavailable); nothing was written"),
-            503: error_doc("no eSIM line free for a new account (no_lines_available)"),
         },
     ),
 )
@@ -81,6 +80,7 @@ def checkout(body: Annotated[CheckoutIn, Body()]) -> tuple[CheckoutOut, int]:
         extra={
             429: error_doc("more than 20 syncs a minute (too_many_syncs; Retry-After)"),
             502: error_doc("Stripe failed (payment_provider_unavailable); the page may sync again"),
+            503: error_doc("paid, but no eSIM line is free for a first plan (no_lines_available); sync again"),
         },
     ),
 )

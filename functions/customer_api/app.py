@@ -44,7 +44,6 @@ app = create_resolver()
 plans = DynamoPlanCatalog()
 accounts = AccountService(DynamoAccountStore(), DynamoLineStore(), attempts=DynamoPinAttempts())
 order_store = DynamoOrderStore()
-NO_LINE = error_doc("no eSIM line free for a new account (no_lines_available)")
 prepare("dynamodb")  # the AWS client at init, not in the first request (renewal.adapters.aws)
 
 
@@ -66,7 +65,7 @@ def get_plan(plan_id: Annotated[str, Path(max_length=64)]) -> PlanOut:
     "/account",
     summary="The caller's account and line",
     security=CUSTOMER,
-    responses=answers(description="the account", extra={503: NO_LINE}),
+    responses=answers(description="the account (iccid null and status none until the first payment)"),
 )
 def get_account() -> AccountOut:
     return AccountOut.model_validate(accounts.view(caller(app)))
@@ -94,7 +93,7 @@ def link_line(body: Annotated[LinkLineIn, Body()]) -> AccountOut:
     "/account/preferences",
     summary="Locale, time zone, reminders",
     security=CUSTOMER,
-    responses=answers(description="the preferences", extra={503: NO_LINE}),
+    responses=answers(description="the preferences"),
 )
 def get_preferences() -> PreferencesOut:
     return PreferencesOut.model_validate(accounts.preferences(caller(app)))
@@ -104,7 +103,7 @@ def get_preferences() -> PreferencesOut:
     "/account/preferences",
     summary="Change some preferences",
     security=CUSTOMER,
-    responses=answers(description="the preferences as changed", extra={503: NO_LINE}),
+    responses=answers(description="the preferences as changed"),
 )
 def patch_preferences(body: Annotated[PreferencesIn, Body()]) -> PreferencesOut:
     reminders = body.reminders

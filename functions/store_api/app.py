@@ -75,6 +75,7 @@ def renew_once(request: dict[str, Any]) -> dict[str, Any]:
         {
             403: STAFF_ONLY,
             409: error_doc("a request with this Idempotency-Key is still running, or email_ambiguous"),
+            503: error_doc("the customer has no line and none is free (no_lines_available)"),
         },
     ),
 )

@@ -27,7 +27,10 @@ payments = fulfilment()  # built at init, its AWS clients too (renewal.wiring)
     summary="Stripe events (signed)",
     responses=answers(
         description="recorded (or a duplicate)",
-        extra={502: error_doc("Stripe failed while fulfilling; Stripe retries")},
+        extra={
+            502: error_doc("Stripe failed while fulfilling; Stripe retries"),
+            503: error_doc("no eSIM line free for a first payment (no_lines_available); Stripe retries"),
+        },
     ),
 )
 def stripe_webhook() -> WebhookAck:

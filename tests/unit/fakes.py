@@ -11,7 +11,7 @@ from renewal.domain.lines import Bundle
 from renewal.domain.pins import LOCK_AFTER, AttemptCounter, Refusal
 from renewal.domain.reminders import ReminderPolicy, recheck_after_write
 from renewal.domain.timeutil import utc_now
-from renewal.ports import AccountExists, AccountRecord, LineRecord, LineTaken, StaleWrite
+from renewal.ports import AccountExists, AccountHasLine, AccountRecord, LineRecord, LineTaken, StaleWrite
 
 
 class FakeLines:
@@ -65,15 +65,25 @@ class FakeAccounts:
             return None
         return self.accounts.get(account_id)
 
-    def create_with_pool_line(self, account: Account) -> None:
-        assert account.iccid
+    def create(self, account: Account) -> None:
         if account.account_id in self.accounts:
             raise AccountExists(account.account_id)
-        if account.iccid not in self.lines.pool:
-            raise LineTaken(account.iccid)
-        self.lines.pool.discard(account.iccid)
-        self.lines.lines[account.iccid] = replace(self.lines.lines[account.iccid], account_id=account.account_id)
         self.accounts[account.account_id] = AccountRecord(account)
+
+    def take_line(self, account_id: str, iccid: str, from_pool: bool) -> None:
+        """What a paying write does to the account and the line (ports.OrderStore.pay_with_line)."""
+        record = self.accounts.get(account_id)
+        if not from_pool:
+            if record is None or record.account.iccid != iccid:
+                raise AccountHasLine(account_id)
+            return
+        if record is None or record.account.iccid:
+            raise AccountHasLine(account_id)
+        if iccid not in self.lines.pool or self.lines.lines[iccid].account_id:
+            raise LineTaken(iccid)
+        self.lines.pool.discard(iccid)
+        self.lines.lines[iccid] = replace(self.lines.lines[iccid], account_id=account_id)
+        self.accounts[account_id] = replace(record, account=replace(record.account, iccid=iccid))
 
     def link_line(self, account: Account, *, create: bool, release_iccid: str | None) -> None:
         assert account.iccid

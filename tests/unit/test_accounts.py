@@ -1,8 +1,9 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from renewal.domain.errors import Conflict, Forbidden, InvalidInput, Locked, TooManyAttempts, Unavailable
+from renewal.domain.errors import Conflict, Forbidden, InvalidInput, Locked, TooManyAttempts
 from renewal.domain.lines import Bundle
 from renewal.domain.pins import FAILURE_WINDOW, LOCK_AFTER, MAX_ATTEMPTS, card_key, hash_pin
 from renewal.ports import LineRecord
@@ -40,10 +41,9 @@ def service(stores: tuple[FakeAccounts, FakeLines], attempts: FakePinAttempts, c
     return AccountService(*stores, clock=lambda: clock[0], attempts=attempts)
 
 
-def test_first_view_creates_the_account_with_a_fresh_pool_line(service: AccountService, stores) -> None:
+def test_signing_up_takes_no_line(service: AccountService, stores) -> None:
     view = service.view(ALICE)
-    assert view["iccid"] in POOL
-    assert view | {"iccid": None} == {
+    assert view == {
         "account_id": "sub-alice",
         "email": "alice@example.com",
         "locale": "zh-CN",
@@ -54,22 +54,35 @@ def test_first_view_creates_the_account_with_a_fresh_pool_line(service: AccountS
         "expires_at": None,
         "bundles": [],
     }
-    assert view["iccid"] not in stores[1].pool
-    assert service.view(ALICE)["iccid"] == view["iccid"]  # the second call finds it
+    assert stores[1].pool == set(POOL)  # the pool is untouched
+    assert service.view(ALICE) == view  # the second call finds it
+    for index in range(10):  # however many sign up (the pool holds two lines)
+        assert service.view(Identity(f"sub-{index}", f"{index}@example.com"))["iccid"] is None
+    assert stores[1].pool == set(POOL)
 
 
-def test_two_accounts_get_two_lines_and_an_empty_pool_is_a_clear_503(service: AccountService) -> None:
-    assert service.view(ALICE)["iccid"] != service.view(BOB)["iccid"]
-    with pytest.raises(Unavailable):
-        service.view(Identity("sub-carol", "carol@example.com"))
+def _give_pool_line(stores, account_id: str, iccid: str) -> None:
+    """What a first payment's write does (pool.pay_taking_line)."""
+    stores[0].take_line(account_id, iccid, True)
 
 
-def test_linking_a_held_card_returns_the_pool_line(service: AccountService, stores) -> None:
-    pool_line = service.view(ALICE)["iccid"]
+def test_linking_a_held_card_returns_a_never_renewed_pool_line(service: AccountService, stores) -> None:
+    service.view(ALICE)
+    _give_pool_line(stores, "sub-alice", POOL[0])
     view = service.link_line(ALICE, CARD, CARD_PIN)
     assert view["iccid"] == CARD
-    assert pool_line in stores[1].pool
+    assert POOL[0] in stores[1].pool
     assert service.link_line(ALICE, CARD, CARD_PIN)["iccid"] == CARD  # a retry is fine
+
+
+def test_a_line_that_was_ever_renewed_never_returns_to_the_pool(service: AccountService, stores) -> None:
+    service.view(ALICE)
+    _give_pool_line(stores, "sub-alice", POOL[0])
+    stores[1].lines[POOL[0]] = replace(stores[1].lines[POOL[0]], version=1)  # renewed, then refunded: no bundles
+    with pytest.raises(Conflict) as raised:
+        service.link_line(ALICE, CARD, CARD_PIN)
+    assert raised.value.code == "current_line_in_use"
+    assert POOL[0] not in stores[1].pool
 
 
 def test_linking_without_an_account_creates_it_without_taking_a_pool_line(service: AccountService, stores) -> None:
@@ -164,7 +177,9 @@ def test_a_card_linked_to_someone_else_is_a_conflict(service: AccountService) ->
 
 
 def test_a_line_with_plans_is_not_swapped_silently(service: AccountService, stores) -> None:
-    iccid = service.view(ALICE)["iccid"]
+    service.view(ALICE)
+    iccid = POOL[0]
+    _give_pool_line(stores, "sub-alice", iccid)
     live = Bundle("EU", 100, NOW + timedelta(days=2), NOW, 100)
     stores[1].lines[iccid] = LineRecord(iccid, hash_pin("9999"), "sub-alice", (live,))
     with pytest.raises(Conflict) as raised:

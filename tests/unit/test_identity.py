@@ -127,3 +127,16 @@ def test_a_store_sale_by_email_refuses_an_email_that_two_accounts_hold() -> None
     assert orders.orders == {}  # nothing sold
     sold = sales.renew(STAFF, email="only@example.com", **sale)  # type: ignore[arg-type]
     assert sold["iccid"] == "8985201000000000035" and sold["change_due"] == 1900
+
+
+def test_a_store_sale_by_email_for_an_account_without_a_line_takes_one_from_the_pool() -> None:
+    lines = FakeLines()
+    lines.add(LineRecord("8985200000000000013", hash_pin("1"), None), in_pool=True)
+    accounts = FakeAccounts(lines)
+    accounts.accounts["a-1"] = AccountRecord(Account("a-1", "new@example.com", "en", "UTC", None, NOW))
+    orders = _StoreOrders(lines, accounts)
+    sales = StoreSales(_Stores(), _Catalog(), lines, accounts, orders, FakeQueue(), lambda: NOW)
+    sold = sales.renew(STAFF, iccid=None, email="new@example.com", plan_id=PLAN.plan_id, currency="HKD",
+                       cash_received=3100)  # fmt: skip
+    assert sold["iccid"] == "8985200000000000013" == accounts.accounts["a-1"].account.iccid
+    assert lines.pool == set() and lines.lines["8985200000000000013"].account_id == "a-1"

@@ -42,11 +42,11 @@ def world():
     lines = FakeLines()
     lines.add(LineRecord(ICCID, hash_pin("1"), None), in_pool=True)
     accounts = FakeAccounts(lines)
-    orders, payments, queue, mailer = FakeOrders(lines), FakePayments(), FakeQueue(), FakeMailer()
+    orders, payments, queue, mailer = FakeOrders(lines, accounts), FakePayments(), FakeQueue(), FakeMailer()
     settings = CheckoutSettings("https://ok", "https://no", timedelta(minutes=30), {"EUR": ["paypal"]})
     clock = lambda: NOW  # noqa: E731
     checkout = CheckoutService(Catalog(), AccountService(accounts, lines, clock), orders, payments, settings, clock)
-    fulfilment = Fulfilment(orders, lines, payments, queue, FakeEvents(), clock)
+    fulfilment = Fulfilment(orders, lines, payments, queue, FakeEvents(), clock, accounts=accounts)
     activation = Activation(orders, lines, mailer, FakeCarrier(), clock)
     return checkout, fulfilment, activation, orders, payments, queue, mailer, lines
 
@@ -84,10 +84,10 @@ def test_unknown_plan_is_404_and_creates_nothing(world) -> None:
 def test_a_lapsed_line_sends_the_order_to_review_and_credits_nothing(world) -> None:
     checkout, fulfilment, activation, _, payments, _, mailer, lines = world
     started = checkout.start(ALICE, PLAN.plan_id, "EUR")
-    old = Bundle("EU", 5, NOW - timedelta(days=200), NOW - timedelta(days=230), 5)
-    lines.lines[ICCID] = LineRecord(ICCID, "x", "alice", (old,))
     payments.pay(started["session_id"])
-    fulfilment.fulfil(started["order_id"])
+    fulfilment.fulfil(started["order_id"])  # the payment gives alice the pool line
+    old = Bundle("EU", 5, NOW - timedelta(days=200), NOW - timedelta(days=230), 5)
+    lines.lines[ICCID] = LineRecord(ICCID, "x", "alice", (old,))  # a line long lapsed
     assert activation.activate(started["order_id"]) == "review"
     assert lines.get(ICCID).bundles == (old,) and mailer.sent == []
 

@@ -48,6 +48,10 @@ class LineTaken(Exception):
     """The line was linked to someone else between our read and our write."""
 
 
+class AccountHasLine(Exception):
+    """The account got a line (a concurrent payment, a linked card) since we read it."""
+
+
 class LineStore(Protocol):
     def get(self, iccid: str) -> LineRecord | None: ...
 
@@ -61,9 +65,8 @@ class AccountStore(Protocol):
         """`consistent=False` may miss a write of the last second (half the read cost)."""
         ...
 
-    def create_with_pool_line(self, account: Account) -> None:
-        """Creates `account` and takes its line (`account.iccid`) out of the pool, atomically.
-        Raises AccountExists or LineTaken."""
+    def create(self, account: Account) -> None:
+        """Creates `account` (no line: one is taken when its first order is paid). Raises AccountExists."""
         ...
 
     def link_line(self, account: Account, *, create: bool, release_iccid: str | None) -> None:
@@ -119,6 +122,13 @@ class OrderStore(Protocol):
     def move(self, order: Order, to: str, **changes: Any) -> Order:
         """Moves `order` from its current status to `to`, only if it still has that status.
         Raises StaleWrite otherwise."""
+        ...
+
+    def pay_with_line(self, order: Order, iccid: str, *, from_pool: bool, changes: dict[str, Any]) -> Order:
+        """Moves `order` to paid with `changes` and the line `iccid`, in one transaction: with
+        `from_pool`, the line leaves the pool and becomes the account's (only if the account has
+        none); else only if `iccid` is still the account's line. Raises StaleWrite (the order
+        moved), AccountHasLine or LineTaken."""
         ...
 
     def activate(

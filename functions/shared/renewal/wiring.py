@@ -50,14 +50,18 @@ def sync_limit() -> SyncLimit:
 
 @cache
 def fulfilment() -> Fulfilment:
-    from renewal.adapters.dynamodb import DynamoLineStore
+    from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore
     from renewal.adapters.dynamodb_orders import DynamoEventLog, DynamoOrderStore
     from renewal.adapters.queue import SqsActivationQueue
     from renewal.adapters.stripe_payments import StripePayments
+    from renewal.domain.timeutil import utc_now
     from renewal.usecases.payments import Fulfilment
 
     prepare("dynamodb", "secretsmanager")
-    return Fulfilment(DynamoOrderStore(), DynamoLineStore(), StripePayments(), SqsActivationQueue(), DynamoEventLog())
+    return Fulfilment(
+        DynamoOrderStore(), DynamoLineStore(), StripePayments(), SqsActivationQueue(), DynamoEventLog(), utc_now,
+        accounts=DynamoAccountStore(),
+    )  # fmt: skip
 
 
 @cache

@@ -25,7 +25,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.constants import STRING
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.expressions.condition import size
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
@@ -398,21 +398,12 @@ class DynamoAccountStore:
         keys = AccountModel.by_email.query(email.strip().lower(), limit=limit)
         return [record for key in keys if (record := self.get(key.account_id)) is not None]
 
-    def create_with_pool_line(self, account: Account) -> None:
-        assert account.iccid is not None
+    def create(self, account: Account) -> None:
         try:
-            with TransactWrite(connection=_connection()) as transaction:
-                transaction.save(AccountModel.from_account(account), condition=AccountModel.account_id.does_not_exist())
-                transaction.update(
-                    LineModel(iccid=account.iccid),
-                    actions=[LineModel.account_id.set(account.account_id), LineModel.pool_state.remove()],
-                    condition=(LineModel.pool_state == POOL_AVAILABLE) & LineModel.account_id.does_not_exist(),
-                )
-        except TransactWriteError as error:
-            if _cancelled_by_condition(error, 0):
+            AccountModel.from_account(account).save(condition=AccountModel.account_id.does_not_exist())
+        except PutError as error:
+            if condition_failed(error):
                 raise AccountExists(account.account_id) from error
-            if _cancelled_by_condition(error, 1):
-                raise LineTaken(account.iccid) from error
             raise
 
     def link_line(self, account: Account, *, create: bool, release_iccid: str | None) -> None:
@@ -435,12 +426,14 @@ class DynamoAccountStore:
                     condition=LineModel.account_id.does_not_exist() | (LineModel.account_id == account.account_id),
                 )
                 if release_iccid:
-                    # Back to the pool only if it is still ours and was never renewed.
+                    # Back to the pool only if it is still ours and was never renewed: no bundle
+                    # was ever written (every bundle write bumps `version`).
                     transaction.update(
                         LineModel(iccid=release_iccid),
                         actions=[LineModel.account_id.remove(), LineModel.pool_state.set(POOL_AVAILABLE)],
                         condition=(LineModel.account_id == account.account_id)
-                        & (LineModel.bundles.does_not_exist() | (size(LineModel.bundles) == 0)),
+                        & (LineModel.bundles.does_not_exist() | (size(LineModel.bundles) == 0))
+                        & (LineModel.version.does_not_exist() | (LineModel.version == 0)),
                     )
         except TransactWriteError as error:
             if create and _cancelled_by_condition(error, 0):

@@ -113,7 +113,7 @@ class CheckoutOut(BaseModel):
 class OrderOut(BaseModel):
     order_id: str
     account_id: str
-    iccid: str
+    iccid: str | None = Field(description="null until the payment gives an account without a line its first")
     plan_id: str
     channel: str
     status: str

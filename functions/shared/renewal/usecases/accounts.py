@@ -1,8 +1,8 @@
-"""A customer's account: made on first sight from the token, holding one line."""
+"""A customer's account: made on first sight from the token; its line comes with its first paid
+order (renewal.usecases.pool), or is a card the customer links."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -16,14 +16,11 @@ from renewal.domain.accounts import (
     normalise_time_zone,
     valid_time_zone,
 )
-from renewal.domain.errors import Conflict, Forbidden, InvalidInput, Locked, TooManyAttempts, Unavailable
+from renewal.domain.errors import Conflict, Forbidden, InvalidInput, Locked, TooManyAttempts
 from renewal.domain.lines import is_valid_iccid
 from renewal.domain.pins import DUMMY_PIN_HASH, Refusal, caller_key, card_key, verify_pin
 from renewal.domain.timeutil import utc_now
 from renewal.ports import AccountExists, AccountRecord, AccountStore, LineStore, LineTaken, PinAttempts
-
-POOL_ATTEMPTS = 5
-POOL_PAGE = 25
 
 
 @dataclass(frozen=True)
@@ -52,7 +49,7 @@ class AccountService:
         self._attempts = attempts  # PIN guess counters: only the function that links cards has them
 
     def view(self, identity: Identity) -> dict[str, Any]:
-        """GET /account: the account, created with a fresh pool line on the first call."""
+        """GET /account: the account, created on the first call (with no line until a payment)."""
         record = self._accounts.get(identity.account_id) or self._create(identity)
         return self._view(record.account)
 
@@ -128,7 +125,7 @@ class AccountService:
         release = None
         if record and record.account.iccid:
             current = self._lines.get(record.account.iccid)
-            if current and current.bundles:
+            if current and (current.bundles or current.version):  # ever renewed: never back to the pool
                 raise Conflict(
                     "your account's current line has plans on it; contact support to move to another card",
                     code="current_line_in_use",
@@ -142,22 +139,16 @@ class AccountService:
         return self._view(account)
 
     def _create(self, identity: Identity) -> AccountRecord:
-        for _ in range(POOL_ATTEMPTS):
-            candidates = self._lines.pool_candidates(POOL_PAGE)
-            if not candidates:
-                raise Unavailable("no eSIM lines are free right now; try again later", code="no_lines_available")
-            # A random pick keeps concurrent sign-ups from all fighting over the first line.
-            account = self._new_account(identity, random.choice(candidates))
-            try:
-                self._accounts.create_with_pool_line(account)
-                return AccountRecord(account)
-            except AccountExists:
-                existing = self._accounts.get(identity.account_id)
-                if existing:
-                    return existing
-            except LineTaken:
-                continue
-        raise Unavailable("could not reserve an eSIM line; try again", code="no_lines_available")
+        """A new account takes no line: the write that moves its first order to paid does."""
+        account = self._new_account(identity, None)
+        try:
+            self._accounts.create(account)
+        except AccountExists:
+            existing = self._accounts.get(identity.account_id)
+            if existing:
+                return existing
+            raise
+        return AccountRecord(account)
 
     def _new_account(self, identity: Identity, iccid: str | None) -> Account:
         return Account(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from renewal.domain.errors import Conflict, DomainError, NotFound, TooManyAttempts
+from renewal.domain.errors import DomainError, NotFound, TooManyAttempts
 from renewal.domain.limits import (
     MAX_OPEN_CHECKOUTS,
     SYNCS_PER_WINDOW,
@@ -62,9 +62,8 @@ class CheckoutService:
         if plan is None:
             raise NotFound(f"no plan {plan_id!r}", code="plan_not_found")
         amount = plan.price_in(currency)
-        account = self._accounts.for_checkout(identity)  # made on first sight, as GET /account does
-        if not account.iccid:
-            raise Conflict("your account has no line to renew", code="no_line")
+        # Made on first sight, as GET /account does. No line needed: a first payment takes one.
+        account = self._accounts.for_checkout(identity)
         now = self._clock()
         lifetime = self._settings.expires_after + timedelta(seconds=5)
         recent, _ = self._orders.list_for_account(identity.account_id, 2 * MAX_OPEN_CHECKOUTS + 10, None)
@@ -82,7 +81,7 @@ class CheckoutService:
         order = Order(
             order_id=str(uuid.uuid4()),
             account_id=identity.account_id,
-            iccid=account.iccid,
+            iccid=account.iccid or "",  # none yet: the payment's write takes one from the pool
             plan=PlanSnapshot.of(plan),
             channel="web",
             status=PENDING,
