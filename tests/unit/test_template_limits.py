@@ -187,3 +187,12 @@ def test_the_user_pool_verifies_email_changes_and_ignores_username_case() -> Non
     assert properties["UsernameConfiguration"] == {"CaseSensitive": False}  # fixed at creation
     assert properties["UserAttributeUpdateSettings"] == {"AttributesRequireVerificationBeforeUpdate": ["email"]}
     assert properties["AutoVerifiedAttributes"] == ["email"]
+
+
+@pytest.mark.parametrize("function", ["WebhookFunction", "ReconcileFunction", "CheckoutFunction", "StoreApiFunction"])
+def test_every_function_that_can_take_a_pool_line_may_write_accounts_and_lines(function: str) -> None:
+    """A paying write updates the account and the line in one transaction (renewal.usecases.pool)."""
+    template = yaml_parse((ROOT / "template.yaml").read_text())
+    policies = template["Resources"][function]["Properties"]["Policies"]
+    writable = {p["DynamoDBCrudPolicy"]["TableName"]["Ref"] for p in policies if "DynamoDBCrudPolicy" in p}
+    assert {"AccountsTable", "LinesTable", "OrdersTable"} <= writable
