@@ -50,6 +50,54 @@ def _function_document(code_dir: Path, layer_dirs: list[Path], environment: dict
     return document
 
 
+# API Gateway's own answers, which no function's code produces: the JWT authorizer's 401 and the
+# throttling 429 (HTTP APIs cannot reshape either).
+GATEWAY_MESSAGE = {
+    "title": "GatewayMessage",
+    "type": "object",
+    "properties": {"message": {"type": "string"}},
+    "required": ["message"],
+    "description": 'API Gateway\'s own answer, e.g. {"message": "Unauthorized"} or {"message": "Too Many Requests"}',
+}
+_GATEWAY_REF = {"$ref": "#/components/schemas/GatewayMessage"}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait (our own 429s; the gateway's have none)",
+        "schema": {"type": "integer"},
+    }
+}
+
+
+def _either(response: dict[str, Any] | None, description: str) -> dict[str, Any]:
+    """`response` (our code's answer) or API Gateway's message, whichever the client gets."""
+    if response is None:
+        return {"description": description, "content": {"application/json": {"schema": _GATEWAY_REF}}}
+    ours = response.get("content", {}).get("application/json", {}).get("schema")
+    schema = {"anyOf": [ours, _GATEWAY_REF]} if ours else _GATEWAY_REF
+    return {**response, "description": f"{response['description']}; or {description}",
+            "content": {"application/json": {"schema": schema}}}  # fmt: skip
+
+
+def add_gateway_answers(operation: dict[str, Any]) -> None:
+    """Documents what API Gateway answers on this operation's behalf: the authorizer's 401 on a
+    protected route, and the throttling 429 on every route."""
+    responses = operation.setdefault("responses", {})
+    if operation.get("security"):
+        responses["401"] = _either(
+            responses.get("401"), 'the JWT authorizer refused the token: {"message": "Unauthorized"}'
+        )
+        # Every protected route refuses a token whose email is not verified (renewal.http.api.caller).
+        refused = responses.get("403")
+        responses["403"] = (
+            {**refused, "description": f"{refused['description']}; or email_not_verified"}
+            if refused
+            else {"description": "email_not_verified: the token's email is not verified",
+                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+        )  # fmt: skip
+    throttled = _either(responses.get("429"), 'API Gateway throttling: {"message": "Too Many Requests"}')
+    responses["429"] = {**throttled, "headers": RETRY_AFTER}
+
+
 def build() -> tuple[dict[str, Any], list[str]]:
     """The merged document, and the differences between template routes and code routes."""
     from infra.local.template import LocalStack, load_template
@@ -77,6 +125,10 @@ def build() -> tuple[dict[str, Any], list[str]]:
         components = document.get("components", {})
         schemas.update(components.get("schemas", {}))
         security_schemes.update(components.get("securitySchemes", {}))
+    schemas["GatewayMessage"] = GATEWAY_MESSAGE
+    for operations in paths.values():
+        for operation in operations.values():
+            add_gateway_answers(operation)
     merged = {
         "openapi": "3.1.0",
         "info": {

@@ -71,7 +71,7 @@ def seed_line_pool(count: int, *, first_serial: int = 1) -> list[str]:
     iccids = [pool_iccid(serial) for serial in range(first_serial, first_serial + count)]
     with LineModel.batch_write() as batch:
         for iccid in iccids:
-            pin = f"{secrets.randbelow(10**4):04d}"
+            pin = f"{secrets.randbelow(10**8):08d}"  # 8 digits, as printed on our cards
             batch.save(LineModel(iccid=iccid, pin_hash=hash_pin(pin), pool_state=POOL_AVAILABLE, bundles=[]))
     return iccids
 
@@ -124,7 +124,7 @@ def seed_demo_customer(cognito: Any, user_pool_id: str, email: str, password: st
     shard, remind_at = reminder_index_key(iccid, bundles, None, now)
     LineModel(
         iccid=iccid,
-        pin_hash=hash_pin("0000"),
+        pin_hash=hash_pin("00000000"),
         account_id=account_id,
         bundles=[BundleAttribute.from_bundle(b) for b in bundles],
         remind_shard=shard,

@@ -269,7 +269,9 @@ function renderLine() {
   $('#line-iccid').textContent = account.iccid || '—';
   const balance = $('#line-balance');
   balance.replaceChildren(balanceOf(account));
-  if (account.status === 'none') balance.append(el('p', { class: 'muted' }, t('line.no_plan')));
+  if (account.status === 'none') {
+    balance.append(el('p', { class: 'muted' }, t(account.iccid ? 'line.no_plan' : 'line.no_esim_yet')));
+  }
   if (account.status === 'expired') balance.append(el('p', { class: 'message error' }, t('line.expired')));
   $('#bundles').replaceChildren(...(account.bundles || []).map((bundle) => {
     const plan = lastPlanOf(bundle.region);

@@ -16,16 +16,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from renewal.http.api import CUSTOMER, caller, create_resolver
 from renewal.http.once import call_once, idempotency_config, persistence_store
-from renewal.http.schemas import ERROR_RESPONSES, CheckoutIn, CheckoutOut, ErrorBody, OrderOut
+from renewal.http.schemas import CheckoutIn, CheckoutOut, OrderOut, answers, error_doc
 from renewal.tracing import TRACED_MODULES
 from renewal.usecases.accounts import Identity
-from renewal.wiring import checkout_service, fulfilment
+from renewal.wiring import checkout_service, fulfilment, sync_limit
 
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
 app = create_resolver()
 checkouts = checkout_service()  # built at init, their AWS clients too (renewal.wiring)
 payments = fulfilment()
+syncs = sync_limit()
 
 idempotency = idempotency_config("account_id")
 
@@ -36,7 +37,20 @@ def start_checkout_once(request: dict[str, Any]) -> dict[str, Any]:
     return checkouts.start(Identity(**request["identity"]), body["plan_id"], body["currency"])
 
 
-@app.post("/checkout", summary="Start paying for a plan", security=CUSTOMER, responses=ERROR_RESPONSES)
+@app.post(
+    "/checkout",
+    summary="Start paying for a plan",
+    security=CUSTOMER,
+    responses=answers(
+        201,
+        "the Checkout Session and its pending order",
+        {
+            409: error_doc("a request with this Idempotency-Key is still running"),
+            429: error_doc("3 checkouts already open (too_many_open_checkouts; Retry-After)"),
+            502: error_doc("Stripe failed (payment_provider_unavailable); nothing was written"),
+        },
+    ),
+)
 def checkout(body: Annotated[CheckoutIn, Body()]) -> tuple[CheckoutOut, int]:
     identity = caller(app)
     key = app.current_event.headers.get("idempotency-key")
@@ -59,24 +73,35 @@ def checkout(body: Annotated[CheckoutIn, Body()]) -> tuple[CheckoutOut, int]:
 
 
 @app.post(
-    "/orders/<order_id>/sync", summary="Re-read the payment from Stripe", security=CUSTOMER, responses=ERROR_RESPONSES
+    "/orders/<order_id>/sync",
+    summary="Re-read the payment from Stripe",
+    security=CUSTOMER,
+    responses=answers(
+        description="the order as Stripe's payment leaves it",
+        extra={
+            429: error_doc("more than 20 syncs a minute (too_many_syncs; Retry-After)"),
+            502: error_doc("Stripe failed (payment_provider_unavailable); the page may sync again"),
+            503: error_doc("paid, but no eSIM line is free for a first plan (no_lines_available); sync again"),
+        },
+    ),
 )
 def sync_order(order_id: Annotated[str, Path(max_length=64)]) -> OrderOut:
-    return OrderOut.model_validate(payments.sync(caller(app).account_id, order_id).view())
+    identity = caller(app)
+    syncs.take(identity)
+    return OrderOut.model_validate(payments.sync(identity.account_id, order_id).view())
 
 
 @app.post(
     "/orders/<order_id>/cancel",
     summary="Give up a pending order: its Checkout Session is expired first",
     security=CUSTOMER,
-    responses={
-        **ERROR_RESPONSES,
-        409: {
-            "description": "not pending: order_already_paid (also in between), payment_in_progress, order_not_pending",
-            "content": {"application/json": {"model": ErrorBody}},
+    responses=answers(
+        description="the order, expired (again if it already was)",
+        extra={
+            409: error_doc("not pending: order_already_paid (also in between), payment_in_progress, order_not_pending"),
+            502: error_doc("Stripe failed (payment_provider_unavailable); the order stays as it was"),
         },
-        502: {"description": "Stripe failed or is unreachable", "content": {"application/json": {"model": ErrorBody}}},
-    },
+    ),
 )
 def cancel_order(order_id: Annotated[str, Path(max_length=64)]) -> OrderOut:
     return OrderOut.model_validate(payments.cancel(caller(app).account_id, order_id).view())

@@ -16,10 +16,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from renewal.adapters.aws import prepare
 from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore, DynamoPlanCatalog
 from renewal.adapters.dynamodb_orders import DynamoOrderStore
+from renewal.adapters.dynamodb_pins import DynamoPinAttempts
 from renewal.domain.errors import NotFound
 from renewal.http.api import CUSTOMER, caller, create_resolver, receipt_response
 from renewal.http.schemas import (
-    ERROR_RESPONSES,
+    RECEIPT_CONTENT,
     AccountOut,
     LinkLineIn,
     OrderList,
@@ -28,6 +29,8 @@ from renewal.http.schemas import (
     PlanOut,
     PreferencesIn,
     PreferencesOut,
+    answers,
+    error_doc,
 )
 from renewal.tracing import TRACED_MODULES
 from renewal.usecases import catalog, orders
@@ -39,12 +42,12 @@ metrics = Metrics()
 app = create_resolver()
 
 plans = DynamoPlanCatalog()
-accounts = AccountService(DynamoAccountStore(), DynamoLineStore())
+accounts = AccountService(DynamoAccountStore(), DynamoLineStore(), attempts=DynamoPinAttempts())
 order_store = DynamoOrderStore()
 prepare("dynamodb")  # the AWS client at init, not in the first request (renewal.adapters.aws)
 
 
-@app.get("/plans", summary="List plans", responses=ERROR_RESPONSES)
+@app.get("/plans", summary="List plans", responses=answers(description="the plans"))
 def list_plans(
     region: Annotated[str | None, Query(max_length=16, description="e.g. EU, ASIA, NA, GLOBAL")] = None,
     country: Annotated[str | None, Query(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")] = None,
@@ -53,12 +56,17 @@ def list_plans(
     return PlanList.model_validate({"plans": [p.to_dict() for p in found]})
 
 
-@app.get("/plans/<plan_id>", summary="One plan", responses=ERROR_RESPONSES)
+@app.get("/plans/<plan_id>", summary="One plan", responses=answers(description="the plan"))
 def get_plan(plan_id: Annotated[str, Path(max_length=64)]) -> PlanOut:
     return PlanOut.model_validate(catalog.get_plan(plans, plan_id).to_dict())
 
 
-@app.get("/account", summary="The caller's account and line", security=CUSTOMER, responses=ERROR_RESPONSES)
+@app.get(
+    "/account",
+    summary="The caller's account and line",
+    security=CUSTOMER,
+    responses=answers(description="the account (iccid null and status none until the first payment)"),
+)
 def get_account() -> AccountOut:
     return AccountOut.model_validate(accounts.view(caller(app)))
 
@@ -67,23 +75,36 @@ def get_account() -> AccountOut:
     "/account/line",
     summary="Link a card the customer already holds (ICCID + PIN)",
     security=CUSTOMER,
-    responses={
-        **ERROR_RESPONSES,
-        403: {"description": "wrong PIN"},
-        409: {"description": "card linked elsewhere"},
-        429: {"description": "too many wrong PINs"},
-    },
+    responses=answers(
+        description="the account, now holding the card",
+        extra={
+            403: error_doc("wrong PIN, or no card with this ICCID (the same answer)"),
+            409: error_doc("card linked elsewhere, or the account's line has plans"),
+            423: error_doc("card locked after 10 wrong PINs in 24 hours"),
+            429: error_doc("5 guesses in 15 minutes per card or caller (Retry-After)"),
+        },
+    ),
 )
 def link_line(body: Annotated[LinkLineIn, Body()]) -> AccountOut:
     return AccountOut.model_validate(accounts.link_line(caller(app), body.iccid, body.pin))
 
 
-@app.get("/account/preferences", summary="Locale, time zone, reminders", security=CUSTOMER, responses=ERROR_RESPONSES)
+@app.get(
+    "/account/preferences",
+    summary="Locale, time zone, reminders",
+    security=CUSTOMER,
+    responses=answers(description="the preferences"),
+)
 def get_preferences() -> PreferencesOut:
     return PreferencesOut.model_validate(accounts.preferences(caller(app)))
 
 
-@app.patch("/account/preferences", summary="Change some preferences", security=CUSTOMER, responses=ERROR_RESPONSES)
+@app.patch(
+    "/account/preferences",
+    summary="Change some preferences",
+    security=CUSTOMER,
+    responses=answers(description="the preferences as changed"),
+)
 def patch_preferences(body: Annotated[PreferencesIn, Body()]) -> PreferencesOut:
     reminders = body.reminders
     updated = accounts.update_preferences(
@@ -96,7 +117,12 @@ def patch_preferences(body: Annotated[PreferencesIn, Body()]) -> PreferencesOut:
     return PreferencesOut.model_validate(updated)
 
 
-@app.get("/orders", summary="The caller's orders, newest first", security=CUSTOMER, responses=ERROR_RESPONSES)
+@app.get(
+    "/orders",
+    summary="The caller's orders, newest first",
+    security=CUSTOMER,
+    responses=answers(description="a page of orders"),
+)
 def list_orders(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
@@ -105,7 +131,12 @@ def list_orders(
     return OrderList.model_validate({"orders": [o.view() for o in found], "next_cursor": next_cursor})
 
 
-@app.get("/orders/<order_id>", summary="One of the caller's orders", security=CUSTOMER, responses=ERROR_RESPONSES)
+@app.get(
+    "/orders/<order_id>",
+    summary="One of the caller's orders",
+    security=CUSTOMER,
+    responses=answers(description="the order"),
+)
 def get_order(order_id: Annotated[str, Path(max_length=64)]) -> OrderOut:
     return OrderOut.model_validate(orders.own_order(order_store, caller(app).account_id, order_id).view())
 
@@ -114,7 +145,7 @@ def get_order(order_id: Annotated[str, Path(max_length=64)]) -> OrderOut:
     "/orders/<order_id>/receipt",
     summary="An order's receipt (JSON, or a printable page with Accept: text/html)",
     security=CUSTOMER,
-    responses=ERROR_RESPONSES,
+    responses=answers(description="the receipt", content=RECEIPT_CONTENT),
 )
 def get_receipt(order_id: Annotated[str, Path(max_length=64)]) -> Response[str]:
     order = orders.own_order(order_store, caller(app).account_id, order_id)

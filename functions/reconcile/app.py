@@ -32,6 +32,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="OrdersWaiting", unit=MetricUnit.Count, value=report["orders_waiting"])
     metrics.add_metric(name="OrdersRequeued", unit=MetricUnit.Count, value=len(report["requeued"]))
     metrics.add_metric(name="ReconciliationIssues", unit=MetricUnit.Count, value=report["new_issues"])
+    if report["pool_available"] is not None:
+        metrics.add_metric(name="PoolLinesAvailable", unit=MetricUnit.Count, value=report["pool_available"])
     return report
 
 

@@ -22,7 +22,15 @@ from renewal.adapters.queue import SqsActivationQueue
 from renewal.domain.errors import InvalidInput
 from renewal.http.api import CUSTOMER, caller, create_resolver, receipt_response
 from renewal.http.once import call_once, idempotency_config, persistence_store
-from renewal.http.schemas import ERROR_RESPONSES, OrderOut, StoreRenewalIn, StoreRenewalOut, VoidIn
+from renewal.http.schemas import (
+    RECEIPT_CONTENT,
+    OrderOut,
+    StoreRenewalIn,
+    StoreRenewalOut,
+    VoidIn,
+    answers,
+    error_doc,
+)
 from renewal.tracing import TRACED_MODULES
 from renewal.usecases.accounts import Identity
 from renewal.usecases.store_sales import StoreSales
@@ -40,6 +48,7 @@ sales = StoreSales(
 )
 prepare("dynamodb")  # the AWS client at init, not in the first request (renewal.adapters.aws)
 idempotency = idempotency_config("staff_id")
+STAFF_ONLY = error_doc("not partner-store staff (staff_only, no_store)")
 
 
 @idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence_store())
@@ -56,7 +65,20 @@ def renew_once(request: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-@app.post("/store/renewals", summary="A cash renewal at the counter", security=CUSTOMER, responses=ERROR_RESPONSES)
+@app.post(
+    "/store/renewals",
+    summary="A cash renewal at the counter",
+    security=CUSTOMER,
+    responses=answers(
+        201,
+        "the sale, its receipt number and the change due",
+        {
+            403: STAFF_ONLY,
+            409: error_doc("a request with this Idempotency-Key is still running, or email_ambiguous"),
+            503: error_doc("the customer has no line and none is free (no_lines_available)"),
+        },
+    ),
+)
 def store_renewal(body: Annotated[StoreRenewalIn, Body()]) -> tuple[StoreRenewalOut, int]:
     staff = caller(app)
     sales.store_for(staff)  # a customer's token is 403 before anything else
@@ -81,7 +103,10 @@ def store_renewal(body: Annotated[StoreRenewalIn, Body()]) -> tuple[StoreRenewal
     "/store/renewals/<order_id>/void",
     summary="Void a sale within 15 minutes",
     security=CUSTOMER,
-    responses=ERROR_RESPONSES,
+    responses=answers(
+        description="the sale, voided",
+        extra={403: STAFF_ONLY, 409: error_doc("already void, or past the 15 minutes")},
+    ),
 )
 def void_sale(order_id: Annotated[str, Path(max_length=64)], body: Annotated[VoidIn, Body()]) -> OrderOut:
     return OrderOut.model_validate(sales.void(caller(app), order_id, body.reason).view())
@@ -91,7 +116,7 @@ def void_sale(order_id: Annotated[str, Path(max_length=64)], body: Annotated[Voi
     "/store/receipts/<receipt_no>",
     summary="A receipt of your store (JSON or HTML)",
     security=CUSTOMER,
-    responses=ERROR_RESPONSES,
+    responses=answers(description="the receipt", extra={403: STAFF_ONLY}, content=RECEIPT_CONTENT),
 )
 def store_receipt(receipt_no: Annotated[str, Path(max_length=64)]) -> Response[str]:
     return receipt_response(app, sales.receipt(caller(app), receipt_no))
@@ -101,7 +126,7 @@ def store_receipt(receipt_no: Annotated[str, Path(max_length=64)]) -> Response[s
     "/store/reports/daily",
     summary="End-of-day totals (store's local date)",
     security=CUSTOMER,
-    responses=ERROR_RESPONSES,
+    responses=answers(description="the day's totals", extra={403: STAFF_ONLY}),
 )
 def daily(
     day: Annotated[date, Query(alias="date", description="YYYY-MM-DD, the store's local date")],

@@ -14,7 +14,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from renewal.http.api import create_resolver
-from renewal.http.schemas import ERROR_RESPONSES
+from renewal.http.schemas import answers
 from renewal.tracing import TRACED_MODULES
 from renewal.wiring import usage_ingest
 
@@ -32,7 +32,9 @@ ingest = usage_ingest()  # built at init, its AWS clients too (renewal.wiring)
         "Header Usage-Signature: t=<unix>,v1=<hex HMAC-SHA256 of '<t>.<raw body>'>. Each record counts "
         "once; a bad record refuses the whole batch (422); a bad signature is 401 and changes nothing."
     ),
-    responses={202: {"description": "applied: counts, duplicates, unknown ICCIDs"}, **ERROR_RESPONSES},
+    responses=answers(
+        202, "applied: counts, duplicates, unknown ICCIDs", content={"application/json": {"schema": {"type": "object"}}}
+    ),
 )
 def usage_records() -> Response[str]:
     event = app.current_event

@@ -12,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from renewal.http.api import create_resolver
-from renewal.http.schemas import ERROR_RESPONSES, WebhookAck
+from renewal.http.schemas import WebhookAck, answers, error_doc
 from renewal.tracing import TRACED_MODULES
 from renewal.wiring import fulfilment
 
@@ -22,7 +22,17 @@ app = create_resolver()
 payments = fulfilment()  # built at init, its AWS clients too (renewal.wiring)
 
 
-@app.post("/webhooks/stripe", summary="Stripe events (signed)", responses=ERROR_RESPONSES)
+@app.post(
+    "/webhooks/stripe",
+    summary="Stripe events (signed)",
+    responses=answers(
+        description="recorded (or a duplicate)",
+        extra={
+            502: error_doc("Stripe failed while fulfilling; Stripe retries"),
+            503: error_doc("no eSIM line free for a first payment (no_lines_available); Stripe retries"),
+        },
+    ),
+)
 def stripe_webhook() -> WebhookAck:
     event = app.current_event
     body = event.body or ""

@@ -12,6 +12,12 @@ Measured with `make bench` and py-spy on moto 5.2:
   throughput run. The clock is read with `time.time()` (the same epoch seconds) and the
   retention check reads the queue's retention period directly (the same value, the same test).
 
+And two fixes that make Cognito answer as AWS does (issue 14), where the API relies on it:
+- confirming a sign-up verifies the email when the pool auto-verifies it (`AutoVerifiedAttributes:
+  [email]`, as template.yaml's pool does), as Cognito's confirmation by emailed code does;
+- ID tokens carry the user's `email` attribute and `email_verified` (a boolean), as Cognito's do
+  (moto put the login name typed at sign-in in `email`, and no `email_verified`).
+
 Run as a script: `python aws_emulator.py -H host -p port`."""
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from moto import backends
+from moto.cognitoidp import models as cognito_models
 from moto.core import utils as moto_utils
 from moto.server import main
 from moto.sqs import models as sqs_models
@@ -46,6 +53,34 @@ def _within_retention(self: Any, queue_name: str, message: Any) -> bool:
 sqs_models.unix_time = _unix_time
 sqs_models.unix_time_millis = _unix_time_millis
 sqs_models.SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[method-assign]
+
+_create_jwt = cognito_models.CognitoIdpUserPool.create_jwt
+_confirm_sign_up = cognito_models.CognitoIdpBackend.confirm_sign_up
+
+
+def _create_jwt_with_email(
+    self: Any, client_id: str, username: str, token_use: str, expires_in: int = 3600, extra_data: Any = None
+) -> tuple[str, int]:
+    claims = dict(extra_data or {})
+    if token_use == "id":
+        attributes = self._get_user(username).attribute_lookup
+        if "email" in attributes:
+            claims["email"] = attributes["email"]
+            claims["email_verified"] = str(attributes.get("email_verified", "false")).lower() == "true"
+    return _create_jwt(self, client_id, username, token_use, expires_in, claims)
+
+
+def _confirm_sign_up_verifying_email(self: Any, client_id: str, username: str) -> str:
+    answer = _confirm_sign_up(self, client_id, username)
+    pool = next(p for p in self.user_pools.values() if client_id in p.clients)
+    user = self.admin_get_user(pool.id, username)
+    if "email" in pool.extended_config.get("AutoVerifiedAttributes", []) and "email" in user.attribute_lookup:
+        user.update_attributes([{"Name": "email_verified", "Value": "true"}])
+    return answer
+
+
+cognito_models.CognitoIdpUserPool.create_jwt = _create_jwt_with_email  # type: ignore[method-assign]
+cognito_models.CognitoIdpBackend.confirm_sign_up = _confirm_sign_up_verifying_email  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -7,13 +7,14 @@
                                      "validity_seconds"} from the bundle that order fed;
                                      Idempotency-Key (the refund's id) required
     GET  /v1/lines/{iccid}           the line as the network sees it: bundles and applied orders
-All need `Carrier-Signature: t=<unix>,v1=<hex>` (HMAC-SHA256 of "<t>.<body>", the shared
-secret). The network applies the same rules as our books (docs/domain.md): a region's bundle
-restarts (a new generation) when absent or expired, gains the data, and its expiry moves to
-max(now, expiry) + validity; usage draws on the orders that fed a bundle oldest first; a reversal
-takes what it asks (our books already held it to the order's unused data), that order's data
-first, never more than the bundle holds, never moves the expiry before now, and takes nothing
-once the order's bundle has expired or restarted.
+All need `Carrier-Signature: t=<unix>,v1=<hex>` (HMAC-SHA256, with the shared secret, of
+"<t>.<METHOD>", path, Idempotency-Key (or empty) and the body, joined by newlines). The network
+applies the same rules as our books (docs/domain.md): a region's bundle restarts (a new
+generation) when absent or expired, gains the data, and its expiry moves to max(now, expiry) +
+validity; usage draws on the orders that fed a bundle oldest first; a reversal takes what it asks
+(our books already held it to the order's unused data), that order's data first, never more than
+the bundle holds, never moves the expiry before now, and takes nothing once the order's bundle
+has expired or restarted.
 
 Test and operator knobs, settable while it runs (not part of the carrier's API):
     GET/POST /_sim/knobs   {"latency_ms", "error_rate", "timeout_rate", "timeout_ms", "down",
@@ -50,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "functions" / "shar
 
 from renewal.domain.errors import Unauthorized
 from renewal.domain.lines import is_valid_iccid
-from renewal.domain.signatures import signature_header, verify_signature
+from renewal.domain.signatures import request_payload, signature_header, verify_signature
 from renewal.domain.timeutil import to_iso
 
 LINE_PATH = re.compile(r"^/v1/lines/(?P<iccid>[0-9]{19,20})(?P<bundles>/bundles|/reversals)?$")
@@ -393,8 +394,9 @@ class _Handler(BaseHTTPRequestHandler):
         if sim.take_failure() or knobs.down or (knobs.error_rate and random.random() < knobs.error_rate):
             return 503, _error("unavailable", "the carrier platform is unavailable")
         try:
+            signed = request_payload(method, self.path, self.headers.get("Idempotency-Key"), body)
             verify_signature(
-                body, self.headers.get("Carrier-Signature"), sim.secret, sim.clock(), name="Carrier-Signature"
+                signed, self.headers.get("Carrier-Signature"), sim.secret, sim.clock(), name="Carrier-Signature"
             )
         except Unauthorized as error:
             return 401, _error("bad_signature", error.message)

@@ -28,6 +28,7 @@ from infra.local.jwt_authorizer import (
     verify,
 )
 from infra.local.lambda_runtime import InvocationError
+from infra.local.template import Throttle, Throttling
 
 log = logging.getLogger("gateway")
 
@@ -63,6 +64,25 @@ class Route:
         return (greedy, variables, 1 if self.method == "ANY" else 0)
 
 
+class TokenBucket:
+    """API Gateway's throttling for one route: `burst` requests at once, refilled at `rate` a second."""
+
+    def __init__(self, throttle: Throttle, clock: Callable[[], float] = time.monotonic) -> None:
+        self._rate, self._burst, self._clock = throttle.rate, float(throttle.burst), clock
+        self._tokens, self._at = float(throttle.burst), clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+            self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+
 Invoker = Callable[[str, dict[str, Any]], Any]
 # Local-only controls under /_local/ (the scheduler's run-now): (method, path after /_local, body)
 # -> (status, JSON document). Not part of the deployed API.
@@ -80,6 +100,7 @@ class LocalHttpApi:
         site_dir: Path | None = None,
         site_config: dict[str, str] | None = None,
         local_control: LocalControl | None = None,
+        throttling: Throttling | None = None,
     ) -> None:
         self._routes = sorted(((r, r.pattern()) for r in routes), key=lambda rp: rp[0].specificity())
         self._invoke = invoke
@@ -89,6 +110,13 @@ class LocalHttpApi:
         # a deployed site gets the same file from the stack's outputs (README "Website").
         self._site_config = site_config
         self._local_control = local_control
+        # One bucket per route, as the template's DefaultRouteSettings and RouteSettings say.
+        self._buckets: dict[str, TokenBucket] = {}
+        if throttling is not None:
+            for route in routes:
+                throttle = throttling.for_route(route.route_key)
+                if throttle is not None:
+                    self._buckets[route.route_key] = TokenBucket(throttle)
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         # A short poll interval makes stop() prompt (shutdown waits for the next poll).
@@ -131,6 +159,13 @@ class LocalHttpApi:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
+            def __getattr__(self, name: str) -> Any:
+                # Any other method (TRACE, CONNECT, made-up ones) is routed like the rest, so it
+                # gets API Gateway's 404 JSON instead of http.server's 501 HTML page.
+                if name.startswith("do_"):
+                    return self._serve
+                raise AttributeError(name)
+
         return Handler
 
     # ------------------------------------------------------------------ one request
@@ -168,6 +203,10 @@ class LocalHttpApi:
         if found is None:
             return _json(HTTPStatus.NOT_FOUND, {"message": "Not Found"})
         route, path_parameters = found
+        bucket = self._buckets.get(route.route_key)
+        if bucket is not None and not bucket.take():
+            # API Gateway's own answer, before the authorizer and the function.
+            return _json(HTTPStatus.TOO_MANY_REQUESTS, {"message": "Too Many Requests"})
         headers = _merged_headers(request)
         claims: dict[str, str] | None = None
         if route.jwt is not None:

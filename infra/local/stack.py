@@ -109,6 +109,7 @@ class LocalPipeline:
     ports: Ports
     stack_name: str = STACK_NAME
     template_path: Path = TEMPLATE
+    parameters: dict[str, str] = field(default_factory=dict)  # --parameter NAME=VALUE, over the local ones
     _processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     _stoppers: list[Any] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
@@ -189,7 +190,7 @@ class LocalPipeline:
             name: value.format(gateway=gateway, carrier=carrier)
             for name, value in PARAMETER_OVERRIDES.items()
             if name in template.get("Parameters", {})
-        }
+        } | self.parameters
         stack = LocalStack(template, self.stack_name, REGION, overrides)
         create_resources(stack, dynamodb_url, aws_url)
         self._create_operator_secrets(stack)
@@ -323,6 +324,7 @@ class LocalPipeline:
             site_dir=site if site.is_dir() else None,
             site_config=site_config,
             local_control=schedule_control(scheduler),
+            throttling=stack.throttling(),
         )
         api.start()
         self._stoppers.append(api.stop)
@@ -455,7 +457,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument(f"--{name}-port", type=int, default=None)
     parser.add_argument("--stack-name", default=STACK_NAME)
     parser.add_argument("--template", type=Path, default=TEMPLATE)
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a template parameter for this run (e.g. PublicThrottleRate=1000); repeatable",
+    )
     args = parser.parse_args(argv)
+    parameters = dict(item.split("=", 1) for item in args.parameter)
     from infra.local.emulators import EmulatorError
     from infra.local.template import TemplateError
 
@@ -473,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with single_instance(args.state_dir):
             ports = Ports.choose(args.ports == "auto", {n: getattr(args, f"{n}_port") for n in DEFAULT_PORTS})
-            pipeline = LocalPipeline(args.state_dir, ports, args.stack_name, args.template)
+            pipeline = LocalPipeline(args.state_dir, ports, args.stack_name, args.template, parameters)
             outputs = pipeline.start()
             print(_banner(outputs, args.state_dir), flush=True)
             while not stop_requested.wait(0.5):

@@ -103,6 +103,25 @@ class FunctionSpec:
     schedules: list[ScheduleSpec] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Throttle:
+    """An HTTP API route's throttling: steady requests per second and burst (API Gateway's)."""
+
+    rate: float
+    burst: int
+
+
+@dataclass(frozen=True)
+class Throttling:
+    """The HttpApi's DefaultRouteSettings and RouteSettings (by route key, e.g. `GET /plans`)."""
+
+    default: Throttle | None
+    routes: dict[str, Throttle]
+
+    def for_route(self, route_key: str) -> Throttle | None:
+        return self.routes.get(route_key, self.default)
+
+
 @dataclass
 class Physical:
     """What a created resource answers to Ref and GetAtt."""
@@ -328,6 +347,21 @@ class LocalStack:
             else:
                 merged[key] = value
         return merged
+
+    def throttling(self, api_id: str = "HttpApi") -> Throttling:
+        """The HttpApi's route throttling, resolved with this stack's parameters."""
+        properties = self.resolve(copy.deepcopy(self.resources[api_id].get("Properties", {})), api_id)
+
+        def throttle(settings: dict[str, Any] | None) -> Throttle | None:
+            if not settings or "ThrottlingRateLimit" not in settings:
+                return None
+            return Throttle(float(settings["ThrottlingRateLimit"]), int(settings["ThrottlingBurstLimit"]))
+
+        routes = {key: throttle(value) for key, value in (properties.get("RouteSettings") or {}).items()}
+        return Throttling(
+            throttle(properties.get("DefaultRouteSettings")),
+            {key: value for key, value in routes.items() if value is not None},
+        )
 
     def functions(self) -> list[FunctionSpec]:
         specs = []

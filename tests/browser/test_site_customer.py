@@ -126,9 +126,9 @@ def test_a_card_already_held_is_linked_on_a_phone_in_chinese(page: Page, site_ur
 
     form = page.locator("#link-form")
     form.locator("[name=iccid]").fill(card["iccid"])
-    form.locator("[name=pin]").fill("0000" if card["pin"] != "0000" else "1111")
+    form.locator("[name=pin]").fill("00000000" if card["pin"] != "00000000" else "11111111")
     form.locator("button[type=submit]").click()
-    expect(page.locator("#link-message")).to_have_text("PIN 码与该卡不符。")
+    expect(page.locator("#link-message")).to_have_text("ICCID 与 PIN 码不匹配。")
     form.locator("[name=pin]").fill(card["pin"])
     form.locator("button[type=submit]").click()
     expect(page.locator("#link-message")).to_have_text("绑定成功，这张卡现在是您的号码。")

@@ -108,3 +108,25 @@ def test_access_token_is_refused_by_the_api(outputs: dict[str, str], new_custome
     refused = call(outputs, "GET", "/account", access)
     assert refused.status_code == 401
     assert refused.json()["error"]["code"] == "id_token_required"
+
+
+def test_the_id_token_carries_a_verified_email_after_confirmation(new_customer: dict) -> None:
+    claims = _claims(new_customer["token"])
+    assert claims["email"] == new_customer["email"] and claims["email_verified"] is True
+
+
+def test_a_token_whose_email_is_not_verified_is_refused(outputs: dict[str, str], is_local: bool) -> None:
+    """An unverified email (here: a user made by an admin without verifying it) is never trusted."""
+    if not is_local:
+        pytest.skip("makes an unverified user in the local pool")
+    from infra.local.client import new_credentials
+
+    email, password = new_credentials("unverified")
+    idp = cognito(outputs)
+    idp.admin_create_user(UserPoolId=outputs["UserPoolId"], Username=email, MessageAction="SUPPRESS",
+                          UserAttributes=[{"Name": "email", "Value": email}])  # fmt: skip
+    idp.admin_set_user_password(UserPoolId=outputs["UserPoolId"], Username=email, Password=password, Permanent=True)
+    token = log_in(outputs, email, password)
+    assert _claims(token)["email_verified"] is False
+    refused = call(outputs, "GET", "/account", token)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "email_not_verified"

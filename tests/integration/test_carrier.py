@@ -72,11 +72,18 @@ def customer(outputs: dict[str, str]) -> dict[str, Any]:
     email, password = new_credentials("carrier")
     sign_up(outputs, email, password)
     token = log_in(outputs, email, password)
-    return {"email": email, "token": token, "iccid": call(outputs, "GET", "/account", token).json()["iccid"]}
+    return {"email": email, "token": token}
 
 
-def paid_order(outputs: dict[str, str], token: str, plan_id: str = "eu-daily-1gb") -> str:
-    started = call(outputs, "POST", "/checkout", token, {"plan_id": plan_id, "currency": "EUR"})
+def line_of(outputs: dict[str, str], person: dict[str, Any]) -> str:
+    """The person's line: taken from the pool by their first payment (none before it)."""
+    iccid = call(outputs, "GET", "/account", person["token"]).json()["iccid"]
+    assert iccid, "no line yet: the first payment takes one"
+    return str(iccid)
+
+
+def paid_order(outputs: dict[str, str], token: str, plan_id: str = "eu-daily-1gb", currency: str = "EUR") -> str:
+    started = call(outputs, "POST", "/checkout", token, {"plan_id": plan_id, "currency": currency})
     assert started.status_code == 201, started.text
     assert pay(started.json()["checkout_url"]).status_code == 303
     return str(started.json()["order_id"])
@@ -96,11 +103,19 @@ def reconcile(outputs: dict[str, str], now: datetime | None = None) -> dict[str,
 
 
 def test_the_carrier_down_for_a_minute_while_50_orders_are_paid(outputs: dict[str, str], carrier: str) -> None:
-    people = [customer(outputs) for _ in range(10)]
+    # 25 people, two orders each in two currencies (a checkout for a plan and currency already open
+    # answers that session): each person's two first payments race for one pool line.
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        people = list(pool.map(lambda _: customer(outputs), range(25)))
     knobs(carrier, down=True)
     outage_began = time.monotonic()
+
+    def one(n: int) -> tuple[dict[str, Any], str]:
+        person = people[n % 25]
+        return person, paid_order(outputs, person["token"], currency="EUR" if n < 25 else "USD")
+
     with ThreadPoolExecutor(max_workers=6) as pool:
-        orders = list(pool.map(lambda n: (people[n % 10], paid_order(outputs, people[n % 10]["token"])), range(50)))
+        orders = list(pool.map(one, range(50)))
     time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - outage_began)))
     assert all(status(outputs, p["token"], o) == "paid" for p, o in orders), (
         "nothing activates while the carrier is down"
@@ -119,12 +134,12 @@ def test_the_carrier_down_for_a_minute_while_50_orders_are_paid(outputs: dict[st
     assert all(applied.get(o) == 1 for _, o in orders), "each order reached the network exactly once"
     for person in people:  # the network's view equals ours
         account = call(outputs, "GET", "/account", person["token"]).json()
-        network = network_line(carrier, person["iccid"])
+        network = network_line(carrier, account["iccid"])
         mine = {o for p, o in orders if p is person}
         assert mine <= set(network["orders"])
         (ours,) = account["bundles"]
         (theirs,) = network["bundles"]
-        assert ours["remaining_data_mb"] == theirs["data_mb"] == 5 * 1024
+        assert ours["remaining_data_mb"] == theirs["data_mb"] == 2 * 1024  # two orders each
         drift = abs(datetime.fromisoformat(ours["expires_at"][:-1]) - datetime.fromisoformat(theirs["expires_at"][:-1]))
         assert drift < timedelta(minutes=15)
 
@@ -139,12 +154,16 @@ def test_a_slow_carrier_within_the_timeout_activates_at_the_first_try(outputs: d
 
 def test_a_refusal_moves_the_order_to_review_and_credits_nothing(outputs: dict[str, str], carrier: str) -> None:
     person = customer(outputs)
-    knobs(carrier, refuse={person["iccid"]: "line_lapsed"})
+    knobs(carrier, down=True)  # hold activation back until the line the payment takes is known
     try:
         order_id = paid_order(outputs, person["token"])
+        assert wait_for(lambda: status(outputs, person["token"], order_id) == "paid", 20)
+        iccid = line_of(outputs, person)
+        knobs(carrier, refuse={iccid: "line_lapsed"}, down=False)
         assert wait_for(lambda: status(outputs, person["token"], order_id) == "review", 20)
     finally:
-        knobs(carrier, refuse={person["iccid"]: None})
+        knobs(carrier, down=False)
+        knobs(carrier, refuse={iccid: None})
     assert call(outputs, "GET", "/account", person["token"]).json()["remaining_data_mb"] == 0
     assert order_id not in carrier_stats(carrier)["applied"]
 
@@ -160,7 +179,7 @@ def test_duplicate_deliveries_give_the_carrier_one_bundle_per_order(outputs: dic
     time.sleep(3)  # let the duplicates finish
     assert carrier_stats(carrier)["applied"][order_id] == 1
     assert call(outputs, "GET", "/account", person["token"]).json()["remaining_data_mb"] == 1024
-    assert network_line(carrier, person["iccid"])["bundles"][0]["data_mb"] == 1024
+    assert network_line(carrier, line_of(outputs, person))["bundles"][0]["data_mb"] == 1024
 
 
 def test_reconciliation_mends_lost_messages_and_webhooks_and_flags_what_the_network_lacks(
@@ -192,6 +211,7 @@ def test_reconciliation_mends_lost_messages_and_webhooks_and_flags_what_the_netw
     # A bundle the network lost.
     forgotten = customer(outputs)
     buy_plan(outputs, forgotten["token"], "eu-weekly-5gb")
+    forgotten["iccid"] = line_of(outputs, forgotten)
     requests.post(f"{carrier}/_sim/forget", json={"iccid": forgotten["iccid"], "region": "EU"}, timeout=10)
 
     report = reconcile(outputs, datetime.now(UTC) + timedelta(minutes=2))
@@ -199,7 +219,7 @@ def test_reconciliation_mends_lost_messages_and_webhooks_and_flags_what_the_netw
     assert lost in report["fulfilled"]
     flagged = {(f["kind"], f["iccid"]) for f in report["flagged"]}
     assert ("network_missing_bundle", forgotten["iccid"]) in flagged
-    assert not any(iccid in (crashed["iccid"], unheard["iccid"]) for _, iccid in flagged)
+    assert not any(iccid in (line_of(outputs, crashed), line_of(outputs, unheard)) for _, iccid in flagged)
     assert wait_for(lambda: status(outputs, crashed["token"], stuck) == "activated", 20)
     assert wait_for(lambda: status(outputs, unheard["token"], lost) == "activated", 20)
     assert carrier_stats(carrier)["applied"][stuck] == 1
@@ -214,6 +234,7 @@ def test_the_network_reports_usage_and_the_low_data_alert_arrives(outputs: dict[
 
     person = customer(outputs)
     buy_plan(outputs, person["token"], "eu-daily-1gb")  # 1,024 MB
+    person["iccid"] = line_of(outputs, person)
     pushed = requests.post(
         f"{carrier}/_sim/usage", json={"iccid": person["iccid"], "country": "FR", "data_mb": 800}, timeout=30
     )

@@ -151,20 +151,39 @@ def test_the_same_event_five_times_at_once_applies_once(outputs: dict[str, str],
 
 
 def test_twenty_concurrent_renewals_of_one_line_all_count(outputs: dict[str, str], customer: dict[str, str]) -> None:
-    sessions = [checkout(outputs, customer["token"], "eu-daily-1gb", "EUR") for _ in range(20)]
-    threads = [threading.Thread(target=pay, args=(s["checkout_url"],)) for s in sessions]
+    """The first plan online (its payment takes the line), then 20 counter sales of that line at
+    once (a customer has at most 3 open checkouts): activation counts each once."""
+    first_order = checkout(outputs, customer["token"], "eu-daily-1gb", "EUR")
+    pay(first_order["checkout_url"])
+    status_becomes(outputs, customer["token"], first_order["order_id"], "activated")
+    iccid = call(outputs, "GET", "/account", customer["token"]).json()["iccid"]
+    staff = log_in(outputs, outputs["DemoStaffEmail"], outputs["DemoStaffPassword"])
+    sale = {"iccid": iccid, "plan_id": "eu-daily-1gb", "currency": "HKD", "cash_received": 3100}
+    sold: list[dict[str, Any]] = []
+
+    def sell(n: int) -> None:
+        answer = requests.post(
+            outputs["ApiUrl"].rstrip("/") + "/store/renewals",
+            json=sale,
+            headers={"Authorization": f"Bearer {staff}", "Idempotency-Key": f"r20-{iccid}-{n}"},
+            timeout=60,
+        )
+        assert answer.status_code == 201, answer.text
+        sold.append(answer.json())
+
+    threads = [threading.Thread(target=sell, args=(n,)) for n in range(20)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    for s in sessions:
-        status_becomes(outputs, customer["token"], s["order_id"], "activated")
+    orders = [first_order["order_id"], *(s["order_id"] for s in sold)]
+    assert len(orders) == 21
+    for order_id in orders:
+        status_becomes(outputs, customer["token"], order_id, "activated")
     account = call(outputs, "GET", "/account", customer["token"]).json()
-    assert account["remaining_data_mb"] == 20 * 1024
-    first = min(
-        datetime.fromisoformat(order(outputs, customer["token"], s["order_id"])["activated_at"]) for s in sessions
-    )
-    assert datetime.fromisoformat(account["expires_at"]) - first == timedelta(days=20)
+    assert account["remaining_data_mb"] == 21 * 1024
+    first = min(datetime.fromisoformat(order(outputs, customer["token"], o)["activated_at"]) for o in orders)
+    assert datetime.fromisoformat(account["expires_at"]) - first == timedelta(days=21)
 
 
 def test_declined_card_changes_nothing(outputs: dict[str, str], customer: dict[str, str]) -> None:
@@ -176,7 +195,8 @@ def test_declined_card_changes_nothing(outputs: dict[str, str], customer: dict[s
 
 
 def test_async_success_activates_and_async_failure_fails(outputs: dict[str, str], customer: dict[str, str]) -> None:
-    good, bad = checkout(outputs, customer["token"]), checkout(outputs, customer["token"])
+    good = checkout(outputs, customer["token"])
+    bad = checkout(outputs, customer["token"], currency="USD")  # another checkout, not the open one again
     pay(good["checkout_url"], "async_succeeded")
     pay(bad["checkout_url"], "async_failed")
     status_becomes(outputs, customer["token"], good["order_id"], "activated")

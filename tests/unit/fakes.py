@@ -8,10 +8,10 @@ from datetime import datetime
 
 from renewal.domain.accounts import Account
 from renewal.domain.lines import Bundle
-from renewal.domain.pins import FailureWindow
+from renewal.domain.pins import LOCK_AFTER, AttemptCounter, Refusal
 from renewal.domain.reminders import ReminderPolicy, recheck_after_write
 from renewal.domain.timeutil import utc_now
-from renewal.ports import AccountExists, AccountRecord, LineRecord, LineTaken, StaleWrite
+from renewal.ports import AccountExists, AccountHasLine, AccountRecord, LineRecord, LineTaken, StaleWrite
 
 
 class FakeLines:
@@ -30,11 +30,11 @@ class FakeLines:
         self.reads.append(iccid)
         return self.lines.get(iccid)
 
+    def pool_available(self) -> int:
+        return len(self.pool)
+
     def pool_candidates(self, limit: int) -> list[str]:
         return sorted(self.pool)[:limit]
-
-    def record_pin_failure(self, iccid: str, window: FailureWindow) -> None:
-        self.lines[iccid] = replace(self.lines[iccid], pin_failures=window)
 
     def changed_since(self, since: datetime, now: datetime) -> list[str]:
         return sorted(iccid for iccid, moment in self.changed.items() if since <= moment <= now)
@@ -65,15 +65,25 @@ class FakeAccounts:
             return None
         return self.accounts.get(account_id)
 
-    def create_with_pool_line(self, account: Account) -> None:
-        assert account.iccid
+    def create(self, account: Account) -> None:
         if account.account_id in self.accounts:
             raise AccountExists(account.account_id)
-        if account.iccid not in self.lines.pool:
-            raise LineTaken(account.iccid)
-        self.lines.pool.discard(account.iccid)
-        self.lines.lines[account.iccid] = replace(self.lines.lines[account.iccid], account_id=account.account_id)
         self.accounts[account.account_id] = AccountRecord(account)
+
+    def take_line(self, account_id: str, iccid: str, from_pool: bool) -> None:
+        """What a paying write does to the account and the line (ports.OrderStore.pay_with_line)."""
+        record = self.accounts.get(account_id)
+        if not from_pool:
+            if record is None or record.account.iccid != iccid:
+                raise AccountHasLine(account_id)
+            return
+        if record is None or record.account.iccid:
+            raise AccountHasLine(account_id)
+        if iccid not in self.lines.pool or self.lines.lines[iccid].account_id:
+            raise LineTaken(iccid)
+        self.lines.pool.discard(iccid)
+        self.lines.lines[iccid] = replace(self.lines.lines[iccid], account_id=account_id)
+        self.accounts[account_id] = replace(record, account=replace(record.account, iccid=iccid))
 
     def link_line(self, account: Account, *, create: bool, release_iccid: str | None) -> None:
         assert account.iccid
@@ -89,14 +99,40 @@ class FakeAccounts:
             self.lines.lines[release_iccid] = replace(released, account_id=None)
             self.lines.pool.add(release_iccid)
         self.lines.pool.discard(account.iccid)
-        self.lines.lines[account.iccid] = replace(
-            line, account_id=account.account_id, pin_failures=FailureWindow(0, None)
-        )
+        self.lines.lines[account.iccid] = replace(line, account_id=account.account_id)
         self.accounts[account.account_id] = AccountRecord(account)
 
-    def record_pin_failure(self, account_id: str, window: FailureWindow) -> None:
-        self.accounts[account_id] = replace(self.accounts[account_id], pin_failures=window)
+    def with_email(self, email: str, limit: int) -> list[AccountRecord]:
+        wanted = email.strip().lower()
+        return [r for r in self.accounts.values() if r.account.email == wanted][:limit]
 
     def save_preferences(self, account: Account) -> None:
         record = self.accounts[account.account_id]
         self.accounts[account.account_id] = replace(record, account=account)
+
+
+class FakePinAttempts:
+    """PIN guess counters with the DynamoDB adapter's rules (renewal.domain.pins), one at a time."""
+
+    def __init__(self) -> None:
+        self.counters: dict[str, AttemptCounter] = {}
+
+    def take(self, key: str, now: datetime, *, lockable: bool) -> Refusal | None:
+        counter = self.counters.get(key, AttemptCounter())
+        refusal = counter.refusal(now, lockable=lockable)
+        if refusal is None:
+            self.counters[key] = counter.after_attempt(now)
+        return refusal
+
+    def give_back(self, key: str) -> None:
+        counter = self.counters.get(key)
+        if counter and counter.attempts > 0 and counter.day_attempts > 0:
+            self.counters[key] = replace(counter, attempts=counter.attempts - 1, day_attempts=counter.day_attempts - 1)
+
+    def lock_if_due(self, key: str, now: datetime) -> None:
+        counter = self.counters.get(key)
+        if counter and counter.day_attempts >= LOCK_AFTER:
+            self.counters[key] = replace(counter, locked=True)
+
+    def clear(self, key: str) -> None:
+        self.counters.pop(key, None)

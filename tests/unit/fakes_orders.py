@@ -13,13 +13,14 @@ from renewal.domain.mail import Mail
 from renewal.domain.orders import MAIL_CLAIM_LEASE, Order, PaidSession, require_move
 from renewal.domain.reversals import Reversal
 from renewal.ports import InvalidEvent, LineRecord, PaymentProviderError, Refund, StaleWrite
-from tests.unit.fakes import FakeLines
+from tests.unit.fakes import FakeAccounts, FakeLines
 
 
 class FakeOrders:
-    def __init__(self, lines: FakeLines) -> None:
+    def __init__(self, lines: FakeLines, accounts: FakeAccounts | None = None) -> None:
         self.orders: dict[str, Order] = {}
         self.lines = lines
+        self.accounts = accounts or FakeAccounts(lines)  # a paying write may give an account its line
         self.mail_claims: dict[str, datetime] = {}
         self.calls: list[str] = []  # the name of every read or write, in order (to count them)
         self.fail_create = False
@@ -55,6 +56,22 @@ class FakeOrders:
         moved = replace(self.orders[order.order_id], status=to, **changes)
         self.orders[order.order_id] = moved
         return moved
+
+    def pay_with_line(self, order: Order, iccid: str, *, from_pool: bool, changes: dict[str, Any]) -> Order:
+        self.calls.append("pay_with_line")
+        if self.orders[order.order_id].status != order.status:
+            raise StaleWrite(order.order_id)
+        require_move(order.status, "paid")
+        self.accounts.take_line(order.account_id, iccid, from_pool)  # one transaction: all or nothing
+        paid = replace(self.orders[order.order_id], status="paid", iccid=iccid, **changes)
+        self.orders[order.order_id] = paid
+        return paid
+
+    def create_store_sale_with_line(self, order: Order, store_id: str, sequence: int, *, from_pool: bool) -> None:
+        if order.order_id in self.orders:
+            raise StaleWrite(order.order_id)
+        self.accounts.take_line(order.account_id, order.iccid, from_pool)
+        self.orders[order.order_id] = order
 
     def _write_line(self, line: LineRecord, bundles: tuple[Bundle, ...]) -> None:
         self.lines.write_bundles(line, bundles)

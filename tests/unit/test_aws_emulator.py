@@ -61,3 +61,46 @@ def test_the_service_list_is_moto_s_own() -> None:
     from moto import backends
 
     assert set(backends.list_of_moto_modules()) >= {"sqs", "ses", "cognitoidp", "secretsmanager", "scheduler"}
+
+
+# ---------------------------------------------------------------- Cognito as AWS answers (issue 14)
+def _pool(idp: Any, auto_verify: bool) -> tuple[str, str]:
+    pool = idp.create_user_pool(
+        PoolName="p", UsernameAttributes=["email"], AutoVerifiedAttributes=["email"] if auto_verify else []
+    )["UserPool"]["Id"]
+    client = idp.create_user_pool_client(
+        UserPoolId=pool, ClientName="c", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    return pool, client
+
+
+def _id_token_claims(idp: Any, client: str, login: str) -> dict[str, Any]:
+    import jwt
+
+    token = idp.initiate_auth(
+        ClientId=client, AuthFlow="USER_PASSWORD_AUTH", AuthParameters={"USERNAME": login, "PASSWORD": "Pass-word-1"}
+    )["AuthenticationResult"]["IdToken"]
+    return dict(jwt.decode(token, options={"verify_signature": False}))
+
+
+@pytest.mark.parametrize("auto_verify", [True, False])
+def test_confirming_a_sign_up_verifies_the_email_and_the_id_token_says_so(auto_verify: bool) -> None:
+    with mock_aws():
+        idp = boto3.client("cognito-idp", region_name="us-east-1")
+        _, client = _pool(idp, auto_verify)
+        idp.sign_up(ClientId=client, Username="ann@example.com", Password="Pass-word-1",
+                    UserAttributes=[{"Name": "email", "Value": "ann@example.com"}])  # fmt: skip
+        idp.confirm_sign_up(ClientId=client, Username="ann@example.com", ConfirmationCode="000000")
+        claims = _id_token_claims(idp, client, "ann@example.com")
+        assert claims["email"] == "ann@example.com"
+        assert claims["email_verified"] is auto_verify  # a boolean, as Cognito's
+
+
+def test_an_admin_made_user_without_a_verified_email_gets_email_verified_false() -> None:
+    with mock_aws():
+        idp = boto3.client("cognito-idp", region_name="us-east-1")
+        pool, client = _pool(idp, True)
+        idp.admin_create_user(UserPoolId=pool, Username="bo@example.com", MessageAction="SUPPRESS",
+                              UserAttributes=[{"Name": "email", "Value": "bo@example.com"}])  # fmt: skip
+        idp.admin_set_user_password(UserPoolId=pool, Username="bo@example.com", Password="Pass-word-1", Permanent=True)
+        assert _id_token_claims(idp, client, "bo@example.com")["email_verified"] is False

@@ -73,13 +73,13 @@ def reconciliation(world: World, issues: FakeIssues) -> Reconciliation:
     settings = ReconciliationSettings(stuck_after=timedelta(minutes=10))
     return Reconciliation(
         world.orders, world.orders, world.lines, world.lines, world.payments, world.fulfilment, world.queue,
-        world.carrier, issues, settings, lambda: datetime.now(UTC),
+        world.carrier, issues, settings, lambda: datetime.now(UTC), pool=world.lines,
     )  # fmt: skip
 
 
 def test_reconciliation_fulfils_a_lost_webhook_requeues_a_stuck_order_and_flags_the_network() -> None:
     world, issues = World(), FakeIssues()
-    lost = world.checkout.start(ALICE, PLAN.plan_id, "EUR")
+    lost = world.checkout.start(ALICE, PLAN.plan_id, "CNY")
     world.payments.pay(lost["session_id"])  # paid at Stripe; the webhook never came
     stuck = paid(world)  # paid, queued, and the worker crashed before activating
     world.queue.sent.clear()
@@ -112,3 +112,14 @@ def test_reconciliation_survives_stripe_and_the_carrier_being_down() -> None:
     report = reconciliation(world, issues).run(datetime.now(UTC) + timedelta(minutes=1))
     assert report["stripe_unreachable"] is True and report["carrier_unreachable"] == 1
     assert report["flagged"] == []
+
+
+def test_reconciliation_counts_the_lines_waiting_in_the_pool() -> None:
+    """The PoolLinesAvailable metric (and PoolLowAlarm) read this count from each run."""
+    world, issues = World(), FakeIssues()
+    before = len(world.lines.pool)
+    for serial in range(3):
+        world.lines.pool.add(f"pool-{serial}")
+    assert reconciliation(world, issues).run(datetime.now(UTC))["pool_available"] == before + 3
+    world.lines.pool.pop()
+    assert reconciliation(world, issues).run(datetime.now(UTC))["pool_available"] == before + 2

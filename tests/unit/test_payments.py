@@ -61,7 +61,8 @@ class World:
 
     def __post_init__(self) -> None:
         self.lines.add(LineRecord(ICCID, hash_pin("1"), None), in_pool=True)
-        self.orders = FakeOrders(self.lines)
+        self.accounts = FakeAccounts(self.lines)
+        self.orders = FakeOrders(self.lines, self.accounts)
         verifier = StripePayments(secret=lambda: {"api_key": "sk_test_unit", "webhook_secret": WEBHOOK_SECRET})
         self.payments = FakePayments(verify=verifier.verify_event)
         self.queue, self.mailer, self.events = FakeQueue(), FakeMailer(), FakeEvents()
@@ -69,10 +70,11 @@ class World:
         self.carrier = FakeCarrier(clock)
         methods = CheckoutSettings.parse_methods("CNY=alipay,wechat_pay;EUR=paypal")
         settings = CheckoutSettings("https://ok/{CHECKOUT_SESSION_ID}", "https://no", timedelta(minutes=30), methods)
-        self.accounts = FakeAccounts(self.lines)
         self.accounts_service = AccountService(self.accounts, self.lines, clock)
         self.checkout = CheckoutService(Catalog(), self.accounts_service, self.orders, self.payments, settings, clock)
-        self.fulfilment = Fulfilment(self.orders, self.lines, self.payments, self.queue, self.events, clock)
+        self.fulfilment = Fulfilment(
+            self.orders, self.lines, self.payments, self.queue, self.events, clock, accounts=self.accounts
+        )
         pusher = ReversalPush(self.orders.reversals, self.orders, self.carrier, self.mailer, clock)
         self.activation = Activation(
             self.orders, self.lines, self.mailer, self.carrier, self.queue, clock, reversals=pusher
@@ -130,11 +132,12 @@ def test_checkout_reads_only_the_account_eventually_consistent_and_writes_the_or
     world.accounts.reads.clear()
     world.lines.reads.clear()
     world.orders.calls.clear()
-    started = world.checkout.start(ALICE, PLAN.plan_id, "EUR")
+    started = world.checkout.start(ALICE, PLAN.plan_id, "CNY")  # another currency: a new checkout
     assert world.accounts.reads == [("alice", False)] and world.lines.reads == []
     assert world.orders.calls == ["create"]
     order = world.orders.orders[started["order_id"]]
-    assert (order.session_id, order.iccid, order.email) == (started["session_id"], ICCID, "alice@example.com")
+    # No line yet: the payment takes one (renewal.usecases.pool).
+    assert (order.session_id, order.iccid, order.email) == (started["session_id"], "", "alice@example.com")
     (_, created) = world.payments.created
     assert created["order_id"] == started["order_id"]  # the session names the order it was made for
 
@@ -145,7 +148,7 @@ def test_a_failed_session_writes_nothing_and_is_a_502(world: World) -> None:
     world.orders.calls.clear()
     world.payments.fail = True
     with pytest.raises(PaymentProviderUnavailable) as failed:
-        world.checkout.start(ALICE, PLAN.plan_id, "EUR")
+        world.checkout.start(ALICE, PLAN.plan_id, "CNY")
     assert failed.value.status == 502 and world.orders.orders == before and world.orders.calls == []
 
 
@@ -165,13 +168,12 @@ def test_a_failed_order_write_after_the_session_leaves_no_order_and_gives_no_url
 def test_checkout_right_after_sign_up_finds_the_account_an_eventual_read_missed(world: World) -> None:
     world.accounts_service.view(ALICE)  # GET /account made it a moment ago
     world.accounts.lagging.add("alice")  # not yet visible to an eventually consistent read
-    world.lines.pool.clear()  # creating it again would fail: no line is free
     started = world.checkout.start(ALICE, PLAN.plan_id, "EUR")
-    assert world.accounts.reads == [("alice", True), ("alice", False), ("alice", True)]
-    assert world.orders.orders[started["order_id"]].iccid == ICCID
+    assert world.accounts.reads == [("alice", True), ("alice", False), ("alice", True)]  # not created again
+    assert world.orders.orders[started["order_id"]].account_id == "alice"
 
 
-def test_concurrent_first_checkouts_make_one_account_with_one_line(world: World) -> None:
+def test_concurrent_first_checkouts_make_one_account_and_take_no_line(world: World) -> None:
     """Another request creates the account between our (missed) reads and our create."""
     world.lines.add(LineRecord("8985200000000000021", hash_pin("2"), None), in_pool=True)
     real_get = world.accounts.get
@@ -188,8 +190,8 @@ def test_concurrent_first_checkouts_make_one_account_with_one_line(world: World)
     started = world.checkout.start(ALICE, PLAN.plan_id, "EUR")
     world.accounts.get = real_get  # type: ignore[method-assign]
     account = world.accounts.accounts["alice"].account
-    assert world.orders.orders[started["order_id"]].iccid == account.iccid
-    assert len(world.lines.pool) == 1  # one of the two lines taken, not both
+    assert account.iccid is None and world.orders.orders[started["order_id"]].iccid == ""
+    assert len(world.lines.pool) == 2  # checkout takes no line: the payment will
 
 
 def test_a_currency_the_plan_is_not_sold_in_is_422_and_creates_nothing(world: World) -> None:
@@ -338,7 +340,9 @@ def test_a_fresh_activation_reads_twice_writes_one_transaction_and_marks_the_mai
 def test_the_confirmation_is_written_from_what_the_activation_committed(world: World) -> None:
     asia = Bundle("ASIA", 300, T0 + timedelta(days=2), T0 - timedelta(days=1), 1000)
     eu = Bundle("EU", 700, T0 + timedelta(days=3), T0 - timedelta(days=4), 5000)
-    world.lines.lines[ICCID] = replace(world.lines.lines[ICCID], account_id="alice", bundles=(asia, eu))
+    world.accounts_service.view(ALICE)
+    world.accounts.take_line("alice", ICCID, True)  # a first payment gave alice this line
+    world.lines.lines[ICCID] = replace(world.lines.lines[ICCID], bundles=(asia, eu))
     order_id = paid_order(world)
     world.activation.activate(order_id)
     (mail,) = world.mailer.sent

@@ -1,6 +1,16 @@
 from datetime import UTC, datetime, timedelta
 
-from renewal.domain.pins import FAILURE_WINDOW, MAX_FAILURES, PBKDF2_ITERATIONS, FailureWindow, hash_pin, verify_pin
+from renewal.domain.pins import (
+    DUMMY_PIN_HASH,
+    FAILURE_WINDOW,
+    LOCK_AFTER,
+    MAX_ATTEMPTS,
+    PBKDF2_ITERATIONS,
+    AttemptCounter,
+    Refusal,
+    hash_pin,
+    verify_pin,
+)
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -17,16 +27,25 @@ def test_pin_is_stored_salted_and_verifies() -> None:
     assert not verify_pin("1234", "garbage")
 
 
-def test_locks_after_max_failures_within_the_window_then_unlocks() -> None:
-    window = FailureWindow(0, None)
-    for _ in range(MAX_FAILURES - 1):
-        window = window.after_failure(NOW)
-        assert window.locked_until(NOW) is None
-    window = window.after_failure(NOW)
-    assert window.locked_until(NOW + timedelta(minutes=1)) == NOW + FAILURE_WINDOW
-    assert window.locked_until(NOW + FAILURE_WINDOW) is None
+def test_a_counter_refuses_after_max_attempts_within_the_window_then_starts_again() -> None:
+    counter = AttemptCounter()
+    for _ in range(MAX_ATTEMPTS):
+        assert counter.refusal(NOW, lockable=True) is None
+        counter = counter.after_attempt(NOW)
+    assert counter.refusal(NOW + timedelta(minutes=1), lockable=True) == Refusal(retry_after=14 * 60)
+    later = NOW + FAILURE_WINDOW
+    assert counter.refusal(later, lockable=True) is None
+    assert counter.after_attempt(later) == AttemptCounter(1, later, MAX_ATTEMPTS + 1, NOW)
 
 
-def test_a_failure_after_the_window_starts_a_new_count() -> None:
-    window = FailureWindow(MAX_FAILURES, NOW).after_failure(NOW + FAILURE_WINDOW)
-    assert window == FailureWindow(1, NOW + FAILURE_WINDOW)
+def test_a_lockable_counter_locks_after_ten_in_a_day_a_caller_does_not() -> None:
+    counter = AttemptCounter(0, None, LOCK_AFTER, NOW)
+    assert counter.refusal(NOW + timedelta(hours=23), lockable=True) == Refusal(locked=True)
+    assert counter.refusal(NOW + timedelta(hours=23), lockable=False) is None
+    assert AttemptCounter(locked=True).refusal(NOW + timedelta(days=30), lockable=True) == Refusal(locked=True)
+
+
+def test_the_dummy_hash_is_a_real_hash_of_the_same_cost() -> None:
+    scheme, iterations, salt, digest = DUMMY_PIN_HASH.split("$")
+    assert (scheme, int(iterations), len(salt), len(digest)) == ("pbkdf2_sha256", PBKDF2_ITERATIONS, 32, 64)
+    assert verify_pin("00000000", DUMMY_PIN_HASH)

@@ -42,11 +42,11 @@ def world():
     lines = FakeLines()
     lines.add(LineRecord(ICCID, hash_pin("1"), None), in_pool=True)
     accounts = FakeAccounts(lines)
-    orders, payments, queue, mailer = FakeOrders(lines), FakePayments(), FakeQueue(), FakeMailer()
+    orders, payments, queue, mailer = FakeOrders(lines, accounts), FakePayments(), FakeQueue(), FakeMailer()
     settings = CheckoutSettings("https://ok", "https://no", timedelta(minutes=30), {"EUR": ["paypal"]})
     clock = lambda: NOW  # noqa: E731
     checkout = CheckoutService(Catalog(), AccountService(accounts, lines, clock), orders, payments, settings, clock)
-    fulfilment = Fulfilment(orders, lines, payments, queue, FakeEvents(), clock)
+    fulfilment = Fulfilment(orders, lines, payments, queue, FakeEvents(), clock, accounts=accounts)
     activation = Activation(orders, lines, mailer, FakeCarrier(), queue, clock)
     return checkout, fulfilment, activation, orders, payments, queue, mailer, lines
 
@@ -84,20 +84,22 @@ def test_unknown_plan_is_404_and_creates_nothing(world) -> None:
 def test_a_lapsed_line_sends_the_order_to_review_and_credits_nothing(world) -> None:
     checkout, fulfilment, activation, _, payments, _, mailer, lines = world
     started = checkout.start(ALICE, PLAN.plan_id, "EUR")
-    old = Bundle("EU", 5, NOW - timedelta(days=200), NOW - timedelta(days=230), 5)
-    lines.lines[ICCID] = LineRecord(ICCID, "x", "alice", (old,))
     payments.pay(started["session_id"])
-    fulfilment.fulfil(started["order_id"])
+    fulfilment.fulfil(started["order_id"])  # the payment gives alice the pool line
+    old = Bundle("EU", 5, NOW - timedelta(days=200), NOW - timedelta(days=230), 5)
+    lines.lines[ICCID] = LineRecord(ICCID, "x", "alice", (old,))  # a line long lapsed
     assert activation.activate(started["order_id"]) == "review"
     assert lines.get(ICCID).bundles == (old,) and mailer.sent == []
 
 
 def test_a_lost_race_on_the_line_is_retried_and_both_renewals_count(world) -> None:
     checkout, fulfilment, activation, _, payments, _, _, lines = world
-    first, second = (checkout.start(ALICE, PLAN.plan_id, "EUR") for _ in range(2))
-    for started in (first, second):
-        payments.pay(started["session_id"])
-        fulfilment.fulfil(started["order_id"])
+    first = checkout.start(ALICE, PLAN.plan_id, "EUR")
+    payments.pay(first["session_id"])
+    fulfilment.fulfil(first["order_id"])
+    second = checkout.start(ALICE, PLAN.plan_id, "EUR")  # a new checkout: the first one is paid
+    payments.pay(second["session_id"])
+    fulfilment.fulfil(second["order_id"])
     real_get = lines.get
     raced: list[bool] = []
 

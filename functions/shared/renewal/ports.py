@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -11,7 +11,7 @@ from renewal.domain.accounts import Account
 from renewal.domain.lines import Bundle
 from renewal.domain.mail import Mail
 from renewal.domain.orders import Order, PaidSession
-from renewal.domain.pins import FailureWindow
+from renewal.domain.pins import Refusal
 from renewal.domain.plans import Plan
 from renewal.domain.reminders import ReminderMessage
 from renewal.domain.reversals import Reversal
@@ -32,7 +32,6 @@ class LineRecord:
     pin_hash: str
     account_id: str | None
     bundles: tuple[Bundle, ...] = ()
-    pin_failures: FailureWindow = field(default_factory=lambda: FailureWindow(0, None))
     version: int = 0  # optimistic lock for bundle changes
     remind_at: datetime | None = None  # the line's key in the reminder index
 
@@ -40,7 +39,6 @@ class LineRecord:
 @dataclass(frozen=True)
 class AccountRecord:
     account: Account
-    pin_failures: FailureWindow = field(default_factory=lambda: FailureWindow(0, None))
 
 
 class AccountExists(Exception):
@@ -51,6 +49,10 @@ class LineTaken(Exception):
     """The line was linked to someone else between our read and our write."""
 
 
+class AccountHasLine(Exception):
+    """The account got a line (a concurrent payment, a linked card) since we read it."""
+
+
 class LineStore(Protocol):
     def get(self, iccid: str) -> LineRecord | None: ...
 
@@ -58,17 +60,14 @@ class LineStore(Protocol):
         """ICCIDs of unassigned lines in the online pool (any order, may be stale)."""
         ...
 
-    def record_pin_failure(self, iccid: str, window: FailureWindow) -> None: ...
-
 
 class AccountStore(Protocol):
     def get(self, account_id: str, *, consistent: bool = True) -> AccountRecord | None:
         """`consistent=False` may miss a write of the last second (half the read cost)."""
         ...
 
-    def create_with_pool_line(self, account: Account) -> None:
-        """Creates `account` and takes its line (`account.iccid`) out of the pool, atomically.
-        Raises AccountExists or LineTaken."""
+    def create(self, account: Account) -> None:
+        """Creates `account` (no line: one is taken when its first order is paid). Raises AccountExists."""
         ...
 
     def link_line(self, account: Account, *, create: bool, release_iccid: str | None) -> None:
@@ -77,9 +76,34 @@ class AccountStore(Protocol):
         Raises LineTaken (or AccountExists when `create`)."""
         ...
 
-    def record_pin_failure(self, account_id: str, window: FailureWindow) -> None: ...
-
     def save_preferences(self, account: Account) -> None: ...
+
+
+class PinAttempts(Protocol):
+    """Counters of PIN guesses (per card, known or not, and per caller), taken before a guess is
+    judged, so concurrent guesses cannot overtake the limit."""
+
+    def take(self, key: str, now: datetime, *, lockable: bool) -> Refusal | None:
+        """Counts one guess under `key` in one conditional write, unless the limits refuse it
+        (then nothing is counted). `lockable`: 10 guesses in 24 hours lock the key."""
+        ...
+
+    def give_back(self, key: str) -> None:
+        """Uncounts a guess taken but not judged, or judged right."""
+        ...
+
+    def lock_if_due(self, key: str, now: datetime) -> None:
+        """After a wrong guess: locks the key (until cleared) once it has had 10 in 24 hours."""
+        ...
+
+    def clear(self, key: str) -> None: ...
+
+
+class WindowCounter(Protocol):
+    def take(self, key: str, window_start: datetime, limit: int, expires: datetime) -> bool:
+        """Counts one under `key` in the window starting at `window_start`, in one conditional
+        write; False (nothing counted) once `limit` are counted there."""
+        ...
 
 
 # ---------------------------------------------------------------- orders and payments
@@ -99,6 +123,13 @@ class OrderStore(Protocol):
     def move(self, order: Order, to: str, **changes: Any) -> Order:
         """Moves `order` from its current status to `to`, only if it still has that status.
         Raises StaleWrite otherwise."""
+        ...
+
+    def pay_with_line(self, order: Order, iccid: str, *, from_pool: bool, changes: dict[str, Any]) -> Order:
+        """Moves `order` to paid with `changes` and the line `iccid`, in one transaction: with
+        `from_pool`, the line leaves the pool and becomes the account's (only if the account has
+        none); else only if `iccid` is still the account's line. Raises StaleWrite (the order
+        moved), AccountHasLine or LineTaken."""
         ...
 
     def activate(

@@ -14,7 +14,7 @@ from renewal.adapters.aws import prepare
 
 if TYPE_CHECKING:  # each factory imports its own: a handler loads only the use cases it runs
     from renewal.usecases.activation import Activation
-    from renewal.usecases.checkout import CheckoutService
+    from renewal.usecases.checkout import CheckoutService, SyncLimit
     from renewal.usecases.payments import Fulfilment
     from renewal.usecases.reconciliation import Reconciliation
     from renewal.usecases.reminders import ReminderRun, ReminderSender
@@ -42,15 +42,27 @@ def checkout_service() -> CheckoutService:
 
 
 @cache
+def sync_limit() -> SyncLimit:
+    from renewal.adapters.dynamodb_pins import DynamoWindowCounter
+    from renewal.usecases.checkout import SyncLimit
+
+    return SyncLimit(DynamoWindowCounter())
+
+
+@cache
 def fulfilment() -> Fulfilment:
-    from renewal.adapters.dynamodb import DynamoLineStore
+    from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore
     from renewal.adapters.dynamodb_orders import DynamoEventLog, DynamoOrderStore
     from renewal.adapters.queue import SqsActivationQueue
     from renewal.adapters.stripe_payments import StripePayments
+    from renewal.domain.timeutil import utc_now
     from renewal.usecases.payments import Fulfilment
 
     prepare("dynamodb", "secretsmanager")
-    return Fulfilment(DynamoOrderStore(), DynamoLineStore(), StripePayments(), SqsActivationQueue(), DynamoEventLog())
+    return Fulfilment(
+        DynamoOrderStore(), DynamoLineStore(), StripePayments(), SqsActivationQueue(), DynamoEventLog(), utc_now,
+        accounts=DynamoAccountStore(),
+    )  # fmt: skip
 
 
 @cache
@@ -150,5 +162,5 @@ def reconciliation() -> Reconciliation:
     prepare("dynamodb", "secretsmanager")
     return Reconciliation(
         orders, orders, lines, lines, StripePayments(), fulfilment(), SqsActivationQueue(), HttpCarrier(),
-        DynamoIssueLog(), settings, utc_now, DynamoReversalStore(),
+        DynamoIssueLog(), settings, utc_now, DynamoReversalStore(), pool=lines,
     )  # fmt: skip

@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from renewal.adapters.secrets import json_secret
-from renewal.domain.signatures import signature_header
+from renewal.domain.signatures import request_payload, signature_header
 from renewal.domain.timeutil import from_iso
 from renewal.ports import (
     BundleProvision,
@@ -116,9 +116,10 @@ class HttpCarrier:
         for attempt in range(self._attempts):
             if attempt:
                 time.sleep(self._backoff_s * 4 ** (attempt - 1))
+            signed = request_payload(method, path, idempotency_key, payload)  # method, path, key and body
             headers = {
                 "Content-Type": "application/json",
-                "Carrier-Signature": signature_header(payload, self._secret(), int(time.time())),  # fresh per try
+                "Carrier-Signature": signature_header(signed, self._secret(), int(time.time())),  # fresh per try
             }
             if idempotency_key:
                 headers["Idempotency-Key"] = idempotency_key

@@ -25,7 +25,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.constants import STRING
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import size
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
@@ -34,7 +34,6 @@ from pynamodb.transactions import TransactWrite
 from renewal.adapters.aws import share_with_pynamodb
 from renewal.domain.accounts import Account
 from renewal.domain.lines import Bundle, Contribution
-from renewal.domain.pins import FailureWindow
 from renewal.domain.plans import Plan
 from renewal.domain.reminders import recheck_after_write
 from renewal.domain.timeutil import from_iso, to_iso, utc_now
@@ -196,8 +195,6 @@ class AccountModel(Model):
     time_zone = UnicodeAttribute()
     iccid = UnicodeAttribute(null=True)
     created_at = UTCInstantAttribute()
-    pin_failures = NumberAttribute(default=0)
-    pin_window_started_at = UTCInstantAttribute(null=True)
     expiry_reminders = BooleanAttribute(default=True)
     low_data_reminders = BooleanAttribute(default=True)
     by_email = AccountsByEmail()
@@ -214,7 +211,6 @@ class AccountModel(Model):
                 expiry_reminders=self.expiry_reminders is not False,
                 low_data_reminders=self.low_data_reminders is not False,
             ),
-            pin_failures=FailureWindow(int(self.pin_failures or 0), self.pin_window_started_at),
         )
 
     @classmethod
@@ -271,8 +267,6 @@ class LineModel(Model):
     # Present only while the line waits in the online pool (sparse index by_pool_state).
     pool_state = UnicodeAttribute(null=True)
     bundles = ListAttribute(of=BundleAttribute, default=list)
-    pin_failures = NumberAttribute(default=0)
-    pin_window_started_at = UTCInstantAttribute(null=True)
     # Bumped by every bundle change; a change commits only if nobody else's did meanwhile.
     version = NumberAttribute(default=0)
     # The next moment a reminder of this line may fall due; absent when none is ahead.
@@ -290,7 +284,6 @@ class LineModel(Model):
             pin_hash=self.pin_hash,
             account_id=self.account_id,
             bundles=tuple(b.to_bundle() for b in self.bundles or ()),
-            pin_failures=FailureWindow(int(self.pin_failures or 0), self.pin_window_started_at),
             version=int(self.version or 0),
             remind_at=self.remind_at,
         )
@@ -339,12 +332,6 @@ def line_bundles_update(transaction: TransactWrite, line: LineRecord, bundles: S
         actions=[*bundle_write_actions(line.iccid, bundles, line.remind_at), LineModel.version.set(line.version + 1)],
         condition=LineModel.iccid.exists() & version_holds,
     )
-
-
-def _started(window: FailureWindow) -> datetime:
-    if window.started_at is None:
-        raise ValueError("a recorded failure always starts or continues a window")
-    return window.started_at
 
 
 @cache
@@ -440,17 +427,12 @@ class DynamoLineStore:
                 ]
         return sorted(set(found))
 
+    def pool_available(self) -> int:
+        """Lines waiting in the pool: a count over the sparse by_pool_state index (keys only)."""
+        return LineModel.by_pool_state.count(POOL_AVAILABLE)
+
     def pool_candidates(self, limit: int) -> list[str]:
         return [line.iccid for line in LineModel.by_pool_state.query(POOL_AVAILABLE, limit=limit)]
-
-    def record_pin_failure(self, iccid: str, window: FailureWindow) -> None:
-        LineModel(iccid=iccid).update(
-            actions=[
-                LineModel.pin_failures.set(window.failures),
-                LineModel.pin_window_started_at.set(_started(window)),
-            ],
-            condition=LineModel.iccid.exists(),
-        )
 
 
 class DynamoAccountStore:
@@ -460,26 +442,16 @@ class DynamoAccountStore:
         except AccountModel.DoesNotExist:
             return None
 
-    def by_email(self, email: str) -> AccountRecord | None:
-        for key in AccountModel.by_email.query(email.strip().lower(), limit=1):
-            return self.get(key.account_id)
-        return None
+    def with_email(self, email: str, limit: int) -> list[AccountRecord]:
+        keys = AccountModel.by_email.query(email.strip().lower(), limit=limit)
+        return [record for key in keys if (record := self.get(key.account_id)) is not None]
 
-    def create_with_pool_line(self, account: Account) -> None:
-        assert account.iccid is not None
+    def create(self, account: Account) -> None:
         try:
-            with TransactWrite(connection=_connection()) as transaction:
-                transaction.save(AccountModel.from_account(account), condition=AccountModel.account_id.does_not_exist())
-                transaction.update(
-                    LineModel(iccid=account.iccid),
-                    actions=[LineModel.account_id.set(account.account_id), LineModel.pool_state.remove()],
-                    condition=(LineModel.pool_state == POOL_AVAILABLE) & LineModel.account_id.does_not_exist(),
-                )
-        except TransactWriteError as error:
-            if _cancelled_by_condition(error, 0):
+            AccountModel.from_account(account).save(condition=AccountModel.account_id.does_not_exist())
+        except PutError as error:
+            if condition_failed(error):
                 raise AccountExists(account.account_id) from error
-            if _cancelled_by_condition(error, 1):
-                raise LineTaken(account.iccid) from error
             raise
 
     def link_line(self, account: Account, *, create: bool, release_iccid: str | None) -> None:
@@ -493,30 +465,23 @@ class DynamoAccountStore:
                 else:
                     transaction.update(
                         AccountModel(account_id=account.account_id),
-                        actions=[
-                            AccountModel.iccid.set(account.iccid),
-                            AccountModel.pin_failures.set(0),
-                            AccountModel.pin_window_started_at.remove(),
-                        ],
+                        actions=[AccountModel.iccid.set(account.iccid)],
                         condition=AccountModel.account_id.exists(),
                     )
                 transaction.update(
                     LineModel(iccid=account.iccid),
-                    actions=[
-                        LineModel.account_id.set(account.account_id),
-                        LineModel.pool_state.remove(),
-                        LineModel.pin_failures.set(0),
-                        LineModel.pin_window_started_at.remove(),
-                    ],
+                    actions=[LineModel.account_id.set(account.account_id), LineModel.pool_state.remove()],
                     condition=LineModel.account_id.does_not_exist() | (LineModel.account_id == account.account_id),
                 )
                 if release_iccid:
-                    # Back to the pool only if it is still ours and was never renewed.
+                    # Back to the pool only if it is still ours and was never renewed: no bundle
+                    # was ever written (every bundle write bumps `version`).
                     transaction.update(
                         LineModel(iccid=release_iccid),
                         actions=[LineModel.account_id.remove(), LineModel.pool_state.set(POOL_AVAILABLE)],
                         condition=(LineModel.account_id == account.account_id)
-                        & (LineModel.bundles.does_not_exist() | (size(LineModel.bundles) == 0)),
+                        & (LineModel.bundles.does_not_exist() | (size(LineModel.bundles) == 0))
+                        & (LineModel.version.does_not_exist() | (LineModel.version == 0)),
                     )
         except TransactWriteError as error:
             if create and _cancelled_by_condition(error, 0):
@@ -532,15 +497,6 @@ class DynamoAccountStore:
                 AccountModel.time_zone.set(account.time_zone),
                 AccountModel.expiry_reminders.set(account.expiry_reminders),
                 AccountModel.low_data_reminders.set(account.low_data_reminders),
-            ],
-            condition=AccountModel.account_id.exists(),
-        )
-
-    def record_pin_failure(self, account_id: str, window: FailureWindow) -> None:
-        AccountModel(account_id=account_id).update(
-            actions=[
-                AccountModel.pin_failures.set(window.failures),
-                AccountModel.pin_window_started_at.set(_started(window)),
             ],
             condition=AccountModel.account_id.exists(),
         )

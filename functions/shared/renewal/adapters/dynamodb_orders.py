@@ -16,7 +16,10 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from renewal.adapters.dynamodb import (
+    POOL_AVAILABLE,
+    AccountModel,
     BundleAttribute,
+    LineModel,
     UTCInstantAttribute,
     _cancelled_by_condition,
     _connection,
@@ -32,7 +35,7 @@ from renewal.domain.errors import InvalidInput
 from renewal.domain.lines import Bundle
 from renewal.domain.orders import MAIL_CLAIM_LEASE, Order, PlanSnapshot, require_move
 from renewal.domain.reversals import Reversal
-from renewal.ports import LineRecord, StaleWrite
+from renewal.ports import AccountHasLine, LineRecord, LineTaken, StaleWrite
 
 
 class MillisInstantAttribute(UTCInstantAttribute):
@@ -98,7 +101,7 @@ class OrderModel(Model):
 
     order_id = UnicodeAttribute(hash_key=True)
     account_id = UnicodeAttribute(null=True)  # absent for a walk-in line with no online account
-    iccid = UnicodeAttribute()
+    iccid = UnicodeAttribute(null=True)  # absent until the order is paid, for an account with no line yet
     plan_id = UnicodeAttribute()
     plan_name = UnicodeAttribute()
     region = UnicodeAttribute()
@@ -150,7 +153,7 @@ class OrderModel(Model):
         return Order(
             order_id=self.order_id,
             account_id=self.account_id or "",
-            iccid=self.iccid,
+            iccid=self.iccid or "",
             plan=PlanSnapshot(self.plan_id, self.plan_name, self.region, int(self.data_mb), int(self.validity_days)),
             channel=self.channel,
             status=self.status,
@@ -193,7 +196,7 @@ class OrderModel(Model):
         return cls(
             order_id=order.order_id,
             account_id=order.account_id or None,
-            iccid=order.iccid,
+            iccid=order.iccid or None,
             plan_id=order.plan.plan_id,
             plan_name=order.plan.name,
             region=order.plan.region,
@@ -409,6 +412,40 @@ class DynamoOrderStore:
                 raise StaleWrite(store_id) from error
             raise
 
+    def pay_with_line(self, order: Order, iccid: str, *, from_pool: bool, changes: dict[str, Any]) -> Order:
+        """See ports.OrderStore.pay_with_line (issue 14: the pool line is taken at payment)."""
+        require_move(order.status, "paid")
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.update(
+                    OrderModel(order_id=order.order_id),
+                    actions=_actions({"status": "paid", "iccid": iccid, **changes}),
+                    condition=OrderModel.status == order.status,
+                )
+                _account_takes_line(transaction, order.account_id, iccid, from_pool)
+        except TransactWriteError as error:
+            _raise_line_race(error, order.order_id, iccid)
+        return replace(order, status="paid", iccid=iccid, **changes)
+
+    def create_store_sale_with_line(self, order: Order, store_id: str, sequence: int, *, from_pool: bool) -> None:
+        """create_store_sale for an online account with no line yet: the same transaction gives
+        the account `order.iccid` from the pool (or checks it is still the account's)."""
+        from renewal.adapters.dynamodb_stores import StoreModel
+
+        try:
+            with TransactWrite(connection=_connection()) as transaction:
+                transaction.update(
+                    StoreModel(store_id=store_id),
+                    actions=[StoreModel.last_receipt.set(sequence)],
+                    condition=StoreModel.last_receipt == sequence - 1,
+                )
+                transaction.save(OrderModel.from_order(order), condition=OrderModel.order_id.does_not_exist())
+                _account_takes_line(transaction, order.account_id, order.iccid, from_pool)
+        except TransactWriteError as error:
+            if _cancelled_by_condition(error, 0) or _cancelled_by_condition(error, 1):
+                raise StaleWrite(store_id) from error
+            _raise_line_race(error, order.order_id, order.iccid, offset=1)
+
     def mail_sent(self, order_id: str) -> None:
         OrderModel(order_id=order_id).update(actions=[OrderModel.mail_sent.set(True)])
 
@@ -445,6 +482,35 @@ def _refunded_as_read(order: Order) -> Any:
     return (held | OrderModel.refunded_amount.does_not_exist()) if order.refunded_amount == 0 else held
 
 
+def _account_takes_line(transaction: TransactWrite, account_id: str, iccid: str, from_pool: bool) -> None:
+    """Part of a paying write: with `from_pool` the account gets `iccid` only if it has no line,
+    and the line leaves the pool only if it is still there; else `iccid` must still be its line."""
+    if not from_pool:
+        transaction.condition_check(AccountModel, account_id, condition=AccountModel.iccid == iccid)
+        return
+    transaction.update(
+        AccountModel(account_id=account_id),
+        actions=[AccountModel.iccid.set(iccid)],
+        condition=AccountModel.account_id.exists() & AccountModel.iccid.does_not_exist(),
+    )
+    transaction.update(
+        LineModel(iccid=iccid),
+        actions=[LineModel.account_id.set(account_id), LineModel.pool_state.remove()],
+        condition=(LineModel.pool_state == POOL_AVAILABLE) & LineModel.account_id.does_not_exist(),
+    )
+
+
+def _raise_line_race(error: TransactWriteError, order_id: str, iccid: str, offset: int = 0) -> None:
+    """The order's write (position `offset`), the account's and the line's, in that order."""
+    if _cancelled_by_condition(error, offset):
+        raise StaleWrite(order_id) from error
+    if _cancelled_by_condition(error, offset + 1):
+        raise AccountHasLine(order_id) from error
+    if _cancelled_by_condition(error, offset + 2):
+        raise LineTaken(iccid) from error
+    raise error
+
+
 def _decode_cursor(cursor: str, account_id: str) -> dict[str, Any]:
     """The page key we handed out, or 422: garbage, or another account's cursor, is bad input."""
     try:
@@ -452,6 +518,10 @@ def _decode_cursor(cursor: str, account_id: str) -> dict[str, Any]:
         holder = key["account_id"]["S"]
         if set(key) != {"order_id", "account_id", "created_at"} or holder != account_id:
             raise ValueError("not this account's cursor")
-    except (ValueError, KeyError, TypeError) as error:
+        # Each value as we hand it out: {"S": "<text>"}, the time one MillisInstantAttribute reads.
+        if any(set(value) != {"S"} or not isinstance(value["S"], str) or not value["S"] for value in key.values()):
+            raise ValueError("a cursor value of the wrong type")
+        MillisInstantAttribute().deserialize(key["created_at"]["S"])
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise InvalidInput("cursor is not one this API handed out", code="invalid_cursor") from error
     return dict(key)

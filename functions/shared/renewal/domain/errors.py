@@ -47,6 +47,11 @@ class TooManyAttempts(DomainError):
     code = "too_many_attempts"
 
 
+class Locked(DomainError):
+    status = 423
+    code = "locked"
+
+
 class Unavailable(DomainError):
     status = 503
     code = "unavailable"

@@ -118,7 +118,7 @@ class Order:
         return {
             "order_id": self.order_id,
             "account_id": self.account_id,
-            "iccid": self.iccid,
+            "iccid": self.iccid or None,  # none until the payment takes the account's first line
             "plan_id": self.plan.plan_id,
             "channel": self.channel,
             "status": self.status,

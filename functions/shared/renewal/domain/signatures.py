@@ -1,5 +1,8 @@
-"""HMAC signatures in Stripe's scheme, for our own partners' requests (the carrier's usage posts
-to us, and ours to the carrier): `t=<unix>,v1=<hex>` with hex = HMAC-SHA256(secret, "<t>.<body>")."""
+"""HMAC signatures in Stripe's scheme, for our own partners' requests: `t=<unix>,v1=<hex>`.
+
+The carrier's usage posts to us sign the body: hex = HMAC-SHA256(secret, "<t>.<body>"). Our
+requests to the carrier sign the whole request (`request_payload`): method, path, idempotency
+key and body, so a captured signature cannot be replayed on another line, order or method."""
 
 from __future__ import annotations
 
@@ -15,6 +18,12 @@ TOLERANCE_S = 300
 def signature_header(payload: bytes, secret: str, timestamp: int) -> str:
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
+
+
+def request_payload(method: str, path: str, idempotency_key: str | None, body: bytes) -> bytes:
+    """What a carrier request's signature covers: `<METHOD>\n<path>\n<idempotency key or empty>\n<body>`
+    (the path with its query string, as sent)."""
+    return f"{method.upper()}\n{path}\n{idempotency_key or ''}\n".encode() + body
 
 
 def verify_signature(

@@ -80,6 +80,8 @@ def draw_usage(
 
 
 MAX_RECORDS_PER_BATCH = 1000
+# One record's usage: far above any real session (10 TB), far below DynamoDB's number range.
+MAX_RECORD_MB = 10_000_000
 
 
 def parse_usage_batch(payload: bytes, now: datetime) -> list[UsageRecord]:
@@ -109,8 +111,8 @@ def parse_usage_batch(payload: bytes, now: datetime) -> list[UsageRecord]:
             raise InvalidInput(f"{where}.iccid: not a valid ICCID")
         if not isinstance(country, str) or country.upper() not in ISO_COUNTRIES:
             raise InvalidInput(f"{where}.country: not an ISO 3166 alpha-2 code")
-        if isinstance(data_mb, bool) or not isinstance(data_mb, int) or data_mb < 0:
-            raise InvalidInput(f"{where}.data_mb: a whole number of MB, 0 or more")
+        if isinstance(data_mb, bool) or not isinstance(data_mb, int) or not 0 <= data_mb <= MAX_RECORD_MB:
+            raise InvalidInput(f"{where}.data_mb: a whole number of MB, 0 to {MAX_RECORD_MB}")
         try:
             used_at = from_iso(str(used_at_text))
         except ValueError as error:

@@ -11,7 +11,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from renewal.domain.errors import DomainError
+from renewal.domain.errors import DomainError, Forbidden
 from renewal.domain.orders import Order
 from renewal.domain.receipts import receipt_html
 from renewal.usecases.accounts import Identity
@@ -65,6 +65,19 @@ def create_resolver() -> APIGatewayHttpResolver:
             return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not valid JSON")
         return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", _describe(errors))
 
+    @app.exception_handler(UnicodeDecodeError)
+    def _not_utf8(_: UnicodeDecodeError) -> Response[str]:
+        # A body that is not UTF-8 (API Gateway passes it base64-encoded) cannot be JSON.
+        return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not UTF-8 JSON")
+
+    @app.exception_handler(ValueError)
+    def _unreadable(error: ValueError) -> Response[str]:
+        # Powertools reads a multipart/form-data body as a form and raises ValueError on a bad
+        # one; every body of this API is JSON, so that is bad input. Any other ValueError is ours.
+        if (app.current_event.headers.get("content-type") or "").strip().lower().startswith("multipart/"):
+            return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", "body: send application/json")
+        raise error
+
     @app.not_found
     def _no_route(_: Exception) -> Response[str]:
         return error_response(HTTPStatus.NOT_FOUND, "route_not_found", "no such route")
@@ -89,6 +102,10 @@ def caller(app: APIGatewayHttpResolver) -> Identity:
     if claims.get("token_use") != "id":
         # API Gateway also admits access tokens; they lack the email an account is made from.
         raise _Unauthenticated("send the Cognito ID token, not the access token", code="id_token_required")
+    if str(claims.get("email_verified", "")).lower() != "true":
+        # The token's email is the account's (receipts, reminders, store look-ups): trusted only
+        # once Cognito has verified it. API Gateway passes the boolean claim as "true"/"false".
+        raise Forbidden("confirm your email address first", code="email_not_verified")
     return Identity(
         account_id=str(subject),
         email=str(claims.get("email", "")),

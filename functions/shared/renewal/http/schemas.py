@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.openapi.types import (
+    OpenAPIResponse,
+    OpenAPIResponseContentModel,
+    OpenAPIResponseContentSchema,
+)
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -57,12 +61,39 @@ class LinkLineIn(BaseModel):
     pin: str = Field(min_length=1, max_length=16, description="the PIN printed on the card")
 
 
+def error_doc(description: str) -> OpenAPIResponse:
+    """An error answer in the OpenAPI document: `{"error": {"code", "message"}}`."""
+    return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
+
+
 ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
-    400: {"description": "malformed request", "content": {"application/json": {"model": ErrorBody}}},
-    401: {"description": "missing or bad token", "content": {"application/json": {"model": ErrorBody}}},
-    404: {"description": "not found", "content": {"application/json": {"model": ErrorBody}}},
-    422: {"description": "invalid input", "content": {"application/json": {"model": ErrorBody}}},
+    400: error_doc("malformed request"),
+    401: error_doc("missing or bad token"),
+    404: error_doc("not found"),
+    422: error_doc("invalid input"),
 }
+
+# A receipt: JSON, or a printable page with Accept: text/html.
+RECEIPT_CONTENT: dict[str, OpenAPIResponseContentSchema | OpenAPIResponseContentModel] = {
+    "application/json": {"schema": {"type": "object"}},
+    "text/html": {"schema": {"type": "string"}},
+}
+
+
+def answers(
+    ok: int = 200,
+    description: str = "done",
+    extra: dict[int, OpenAPIResponse] | None = None,
+    *,
+    content: dict[str, OpenAPIResponseContentSchema | OpenAPIResponseContentModel] | None = None,
+) -> dict[int, OpenAPIResponse]:
+    """Every answer an operation gives, for its OpenAPI document: its success (`ok`, with the
+    route's return type as the body unless `content` says otherwise), the errors any route can
+    give, and `extra`. (API Gateway's own 401 and 429 bodies are added by `infra/openapi.py`.)"""
+    success: OpenAPIResponse = {"description": description}
+    if content is not None:
+        success["content"] = content
+    return {ok: success, **ERROR_RESPONSES, **(extra or {})}
 
 
 class CheckoutIn(BaseModel):
@@ -82,7 +113,7 @@ class CheckoutOut(BaseModel):
 class OrderOut(BaseModel):
     order_id: str
     account_id: str
-    iccid: str
+    iccid: str | None = Field(description="null until the payment gives an account without a line its first")
     plan_id: str
     channel: str
     status: str
@@ -113,6 +144,10 @@ class WebhookAck(BaseModel):
     handled: bool = False
 
 
+# Cash at a till: far above any sale, far below DynamoDB's number range (38 digits).
+MAX_CASH_MINOR_UNITS = 10**12
+
+
 class StoreRenewalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -120,7 +155,7 @@ class StoreRenewalIn(BaseModel):
     email: str | None = Field(default=None, max_length=254)
     plan_id: str = Field(min_length=1, max_length=64)
     currency: str = Field(pattern="^[A-Za-z]{3}$")
-    cash_received: int = Field(ge=0, description="integer minor units of the store's currency")
+    cash_received: int = Field(ge=0, le=MAX_CASH_MINOR_UNITS, description="integer minor units of the store's currency")
 
 
 class StoreRenewalOut(OrderOut):
@@ -154,6 +189,6 @@ class ReminderChoicesIn(BaseModel):
 class PreferencesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    locale: str | None = Field(default=None, description="en or zh-CN")
-    time_zone: str | None = Field(default=None, description="IANA time zone, e.g. Asia/Hong_Kong")
+    locale: str | None = Field(default=None, max_length=16, description="en or zh-CN")
+    time_zone: str | None = Field(default=None, max_length=64, description="IANA time zone, e.g. Asia/Hong_Kong")
     reminders: ReminderChoicesIn | None = None

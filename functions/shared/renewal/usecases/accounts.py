@@ -1,8 +1,8 @@
-"""A customer's account: made on first sight from the token, holding one line."""
+"""A customer's account: made on first sight from the token; its line comes with its first paid
+order (renewal.usecases.pool), or is a card the customer links."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -16,14 +16,11 @@ from renewal.domain.accounts import (
     normalise_time_zone,
     valid_time_zone,
 )
-from renewal.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyAttempts, Unavailable
+from renewal.domain.errors import Conflict, Forbidden, InvalidInput, Locked, TooManyAttempts
 from renewal.domain.lines import is_valid_iccid
-from renewal.domain.pins import FailureWindow, verify_pin
-from renewal.domain.timeutil import to_iso, utc_now
-from renewal.ports import AccountExists, AccountRecord, AccountStore, LineStore, LineTaken
-
-POOL_ATTEMPTS = 5
-POOL_PAGE = 25
+from renewal.domain.pins import DUMMY_PIN_HASH, Refusal, caller_key, card_key, verify_pin
+from renewal.domain.timeutil import utc_now
+from renewal.ports import AccountExists, AccountRecord, AccountStore, LineStore, LineTaken, PinAttempts
 
 
 @dataclass(frozen=True)
@@ -38,13 +35,21 @@ class Identity:
 
 
 class AccountService:
-    def __init__(self, accounts: AccountStore, lines: LineStore, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        accounts: AccountStore,
+        lines: LineStore,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        attempts: PinAttempts | None = None,
+    ) -> None:
         self._accounts = accounts
         self._lines = lines
         self._clock = clock
+        self._attempts = attempts  # PIN guess counters: only the function that links cards has them
 
     def view(self, identity: Identity) -> dict[str, Any]:
-        """GET /account: the account, created with a fresh pool line on the first call."""
+        """GET /account: the account, created on the first call (with no line until a payment)."""
         record = self._accounts.get(identity.account_id) or self._create(identity)
         return self._view(record.account)
 
@@ -89,34 +94,38 @@ class AccountService:
         return changed.preferences()
 
     def link_line(self, identity: Identity, iccid: str, pin: str) -> dict[str, Any]:
-        """POST /account/line: link a card the customer already holds, proven by its PIN."""
-        now = self._clock()
+        """POST /account/line: link a card the customer already holds, proven by its PIN.
+
+        Each guess is counted (per card and per caller) in a conditional write before it is
+        judged, so concurrent guesses cannot pass the limit. An unknown ICCID is judged like a
+        wrong PIN, against a dummy hash: the same answer, the same limits, the same time."""
+        if self._attempts is None:
+            raise RuntimeError("AccountService.link_line needs the PIN attempt counters")
+        if not is_valid_iccid(iccid):
+            raise InvalidInput("iccid must be 19-20 digits ending in a Luhn check digit", code="invalid_iccid")
         record = self._accounts.get(identity.account_id)
-        account_window = record.pin_failures if record else FailureWindow(0, None)
-        self._refuse_when_locked(account_window, now)
-
-        line = self._lines.get(iccid) if is_valid_iccid(iccid) else None
-        if line is None:
-            # Unknown ICCIDs count as failures too, or the 404/403 split would enumerate cards.
-            if record:
-                self._accounts.record_pin_failure(identity.account_id, account_window.after_failure(now))
-            raise NotFound("no line with this ICCID is on file", code="line_not_found")
         if record and record.account.iccid == iccid:
-            return self._view(record.account)  # already linked: a retry, not a new attempt
-
-        self._refuse_when_locked(line.pin_failures, now)
-        if not verify_pin(pin, line.pin_hash):
-            self._lines.record_pin_failure(iccid, line.pin_failures.after_failure(now))
-            if record:
-                self._accounts.record_pin_failure(identity.account_id, account_window.after_failure(now))
+            return self._view(record.account)  # already linked: a retry, not a new guess
+        now = self._clock()
+        caller, card = caller_key(identity.account_id), card_key(iccid)
+        self._refuse(self._attempts.take(caller, now, lockable=False))
+        card_refusal = self._attempts.take(card, now, lockable=True)
+        if card_refusal:
+            self._attempts.give_back(caller)  # not judged
+            self._refuse(card_refusal)
+        line = self._lines.get(iccid)
+        if not verify_pin(pin, line.pin_hash if line else DUMMY_PIN_HASH) or line is None:
+            self._attempts.lock_if_due(card, now)
             raise Forbidden("the PIN does not match this card", code="wrong_pin")
+        self._attempts.give_back(caller)  # a right PIN is not a failure
+        self._attempts.clear(card)
         if line.account_id not in (None, identity.account_id):
             raise Conflict("this card is linked to another account", code="line_linked_elsewhere")
 
         release = None
         if record and record.account.iccid:
             current = self._lines.get(record.account.iccid)
-            if current and current.bundles:
+            if current and (current.bundles or current.version):  # ever renewed: never back to the pool
                 raise Conflict(
                     "your account's current line has plans on it; contact support to move to another card",
                     code="current_line_in_use",
@@ -130,22 +139,16 @@ class AccountService:
         return self._view(account)
 
     def _create(self, identity: Identity) -> AccountRecord:
-        for _ in range(POOL_ATTEMPTS):
-            candidates = self._lines.pool_candidates(POOL_PAGE)
-            if not candidates:
-                raise Unavailable("no eSIM lines are free right now; try again later", code="no_lines_available")
-            # A random pick keeps concurrent sign-ups from all fighting over the first line.
-            account = self._new_account(identity, random.choice(candidates))
-            try:
-                self._accounts.create_with_pool_line(account)
-                return AccountRecord(account)
-            except AccountExists:
-                existing = self._accounts.get(identity.account_id)
-                if existing:
-                    return existing
-            except LineTaken:
-                continue
-        raise Unavailable("could not reserve an eSIM line; try again", code="no_lines_available")
+        """A new account takes no line: the write that moves its first order to paid does."""
+        account = self._new_account(identity, None)
+        try:
+            self._accounts.create(account)
+        except AccountExists:
+            existing = self._accounts.get(identity.account_id)
+            if existing:
+                return existing
+            raise
+        return AccountRecord(account)
 
     def _new_account(self, identity: Identity, iccid: str | None) -> Account:
         return Account(
@@ -162,10 +165,13 @@ class AccountService:
         return account_view(account, line.bundles if line else (), self._clock())
 
     @staticmethod
-    def _refuse_when_locked(window: FailureWindow, now: datetime) -> None:
-        locked_until = window.locked_until(now)
-        if locked_until:
-            raise TooManyAttempts(
-                f"too many wrong attempts; try again after {to_iso(locked_until)}",
-                retry_after=max(1, int((locked_until - now).total_seconds())),
+    def _refuse(refusal: Refusal | None) -> None:
+        if refusal is None:
+            return
+        if refusal.locked:
+            raise Locked(
+                "this card is locked after too many wrong PINs; contact support to unlock it", code="card_locked"
             )
+        raise TooManyAttempts(
+            f"too many wrong attempts; try again in {refusal.retry_after} seconds", retry_after=refusal.retry_after
+        )

@@ -21,6 +21,7 @@ from renewal.domain.orders import ACTIVATED, EXPIRED, FAILED, PAID, PENDING, REV
 from renewal.domain.reversals import DISPUTE, REFUND
 from renewal.domain.timeutil import utc_now
 from renewal.ports import (
+    AccountStore,
     ActivationQueue,
     EventLog,
     InvalidEvent,
@@ -30,6 +31,7 @@ from renewal.ports import (
     PaymentProviderError,
     StaleWrite,
 )
+from renewal.usecases.pool import pay_taking_line
 from renewal.usecases.refunds import RefundBook
 
 logger = Logger(child=True)
@@ -59,10 +61,12 @@ class Fulfilment:
         queue: ActivationQueue,
         events: EventLog,
         clock: Callable[[], datetime] = utc_now,
+        accounts: AccountStore | None = None,
     ) -> None:
         self._orders, self._lines, self._payments = orders, lines, payments
         self._queue, self._events, self._clock = queue, events, clock
         self._refunds = RefundBook(orders, lines, queue, clock)
+        self._accounts = accounts  # for the first payment of an account without a line
 
     # ------------------------------------------------------------ the one fulfilment function
     def fulfil(
@@ -98,7 +102,9 @@ class Fulfilment:
                     if problem:
                         logger.warning("payment does not match its order", extra={"order_id": order_id, "why": problem})
                         return self._orders.move(order, REVIEW, review_reason=problem)
-                    paid = self._orders.move(order, PAID, paid_at=self._clock(), payment_intent=snapshot.payment_intent)
+                    paid = self._move_to_paid(
+                        order, {"paid_at": self._clock(), "payment_intent": snapshot.payment_intent}
+                    )
                     self._queue.enqueue(paid.order_id)
                     return paid
                 if snapshot.session_id != order.session_id:
@@ -111,6 +117,15 @@ class Fulfilment:
             except StaleWrite:
                 continue  # someone else moved it: read again
         raise RuntimeError(f"order {order_id} kept changing under fulfilment")
+
+    def _move_to_paid(self, order: Order, changes: dict[str, Any]) -> Order:
+        """pending -> paid; an order without a line takes the account's, or one from the pool in
+        the same write (renewal.usecases.pool). Raises StaleWrite when the order moved."""
+        if order.iccid:
+            return self._orders.move(order, PAID, **changes)
+        if self._accounts is None:
+            raise RuntimeError("Fulfilment needs the account store to pay an order without a line")
+        return pay_taking_line(self._orders, self._accounts, self._lines, order, changes)
 
     def sync(self, account_id: str, order_id: str) -> Order:
         """POST /orders/{id}/sync: the customer's own order, fulfilled from what Stripe says now."""

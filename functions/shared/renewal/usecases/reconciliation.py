@@ -14,7 +14,8 @@
    reported) is flagged for a person (never "mended" by guessing which side is right). Lines with
    a reversal still pending are left for the next run.
 
-It reports what it did."""
+It reports what it did, and how many eSIM lines wait in the pool (the PoolLinesAvailable metric and
+its low-watermark alarm)."""
 
 from __future__ import annotations
 
@@ -66,6 +67,12 @@ class ChangedLines(Protocol):
     def changed_since(self, since: datetime, now: datetime) -> list[str]: ...
 
 
+class PoolGauge(Protocol):
+    def pool_available(self) -> int:
+        """How many eSIM lines wait in the pool for a first payment."""
+        ...
+
+
 @dataclass
 class ReconciliationReport:
     as_of: str
@@ -79,6 +86,7 @@ class ReconciliationReport:
     carrier_unreachable: int = 0
     stripe_unreachable: bool = False
     reversals_requeued: list[str] = field(default_factory=list)
+    pool_available: int | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,9 @@ class Reconciliation:
         settings: ReconciliationSettings,
         clock: Callable[[], datetime],
         reversals: PendingReversals | None = None,
+        pool: PoolGauge | None = None,
     ) -> None:
+        self._pool = pool
         self._orders, self._awaiting, self._lines, self._changed = orders, awaiting, lines, changed
         self._payments, self._fulfilment, self._queue = payments, fulfilment, queue
         self._carrier, self._issues, self._settings, self._clock = carrier, issues, settings, clock
@@ -118,6 +128,8 @@ class Reconciliation:
         self._stuck(now, report)
         waiting = self._pending_reversals(now, report)
         self._network(now, report, waiting)
+        if self._pool is not None:
+            report.pool_available = self._pool.pool_available()
         logger.info("reconciliation", extra={k: v for k, v in asdict(report).items() if k != "flagged"})
         return asdict(report)
 

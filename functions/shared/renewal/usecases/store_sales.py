@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from renewal.domain.errors import Forbidden, NotFound
+from renewal.domain.errors import Conflict, Forbidden, NotFound
 from renewal.domain.lines import is_valid_iccid
 from renewal.domain.orders import PAID, VOIDED, Order, PlanSnapshot
 from renewal.domain.reversals import VOID as VOID_KIND
@@ -17,6 +17,7 @@ from renewal.domain.stores import Store, change_due, daily_report, require_store
 from renewal.domain.timeutil import utc_now
 from renewal.ports import AccountRecord, ActivationQueue, LineStore, OrderStore, PlanCatalog, StaleWrite
 from renewal.usecases.accounts import Identity
+from renewal.usecases.pool import sell_taking_line
 from renewal.usecases.refunds import RefundBook
 
 STAFF_GROUP = "store-staff"
@@ -36,9 +37,15 @@ class StoreOrders(OrderStore, Protocol):
 
     def create_store_sale(self, order: Order, store_id: str, sequence: int) -> None: ...
 
+    def create_store_sale_with_line(self, order: Order, store_id: str, sequence: int, *, from_pool: bool) -> None: ...
+
 
 class AccountsByEmail(Protocol):
-    def by_email(self, email: str) -> AccountRecord | None: ...
+    def get(self, account_id: str, *, consistent: bool = True) -> AccountRecord | None: ...
+
+    def with_email(self, email: str, limit: int) -> list[AccountRecord]:
+        """Up to `limit` accounts whose (lower-cased) email is `email`."""
+        ...
 
 
 class StoreSales:
@@ -97,7 +104,12 @@ class StoreSales:
             sequence = self._stores.last_receipt(store.store_id) + 1
             numbered = replace(order, receipt_no=store.receipt_number(sequence))
             try:
-                self._orders.create_store_sale(numbered, store.store_id, sequence)
+                if numbered.iccid:
+                    self._orders.create_store_sale(numbered, store.store_id, sequence)
+                else:  # an online account with no line yet: this sale takes one from the pool
+                    numbered = sell_taking_line(
+                        self._orders, self._accounts, self._lines, numbered, store.store_id, sequence
+                    )
             except StaleWrite:
                 continue  # another till took this number: take the next
             self._queue.enqueue(numbered.order_id)
@@ -110,10 +122,13 @@ class StoreSales:
             if line is None:
                 raise NotFound("no line with this ICCID is on file", code="line_not_found")
             return line.account_id or "", line.iccid, ""
-        record = self._accounts.by_email(email or "")
-        if record is None or not record.account.iccid:
-            raise NotFound("no customer with this email has a line", code="customer_not_found")
-        return record.account.account_id, record.account.iccid, record.account.email
+        matches = self._accounts.with_email(email or "", 2)
+        if len(matches) > 1:  # the by_email index is not unique: never guess whose line it is
+            raise Conflict("more than one account has this email; sell to the card's ICCID", code="email_ambiguous")
+        record = matches[0] if matches else None
+        if record is None:
+            raise NotFound("no customer has this email", code="customer_not_found")
+        return record.account.account_id, record.account.iccid or "", record.account.email
 
     def receipt(self, staff: Identity, receipt_no: str) -> Order:
         store = self.store_for(staff)
