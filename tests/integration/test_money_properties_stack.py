@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from infra.local.client import call, log_in, new_credentials, sign_up
 from renewal.domain.timeutil import from_iso
-from tests.integration.test_refunds import buy, status_becomes, stripe_client
+from tests.integration.test_refunds import buy, line_of, status_becomes, stripe_client
 from tests.support import wait_for
 
 ops = st.lists(
@@ -57,9 +57,9 @@ def test_after_the_queue_drains_our_books_equal_the_network(outputs: dict[str, s
     email, password = new_credentials("prop")
     sign_up(outputs, email, password)
     token = log_in(outputs, email, password)
-    iccid = call(outputs, "GET", "/account", token).json()["iccid"]
     staff = log_in(outputs, outputs["DemoStaffEmail"], outputs["DemoStaffPassword"])
-    bought: list[dict[str, Any]] = []
+    bought = [buy(outputs, token, "jp-weekly-7gb")]  # the line comes with the first plan
+    iccid = line_of(outputs, token)
     for step in steps:
         if step[0] == "buy":
             bought.append(buy(outputs, token, "jp-weekly-7gb"))

@@ -36,7 +36,14 @@ def person(outputs: dict[str, str]) -> dict[str, Any]:
     email, password = new_credentials("refund")
     sign_up(outputs, email, password)
     token = log_in(outputs, email, password)
-    return {"email": email, "token": token, "iccid": call(outputs, "GET", "/account", token).json()["iccid"]}
+    return {"email": email, "token": token}
+
+
+def line_of(outputs: dict[str, str], token: str) -> str:
+    """The account's ICCID: its line comes with its first plan (a pool line taken at payment)."""
+    iccid = call(outputs, "GET", "/account", token).json()["iccid"]
+    assert iccid, "no line yet"
+    return str(iccid)
 
 
 def stripe_client(outputs: dict[str, str]) -> stripe.StripeClient:
@@ -96,8 +103,9 @@ def subjects(outputs: dict[str, str], email: str) -> list[str]:
 def test_a_store_void_takes_its_own_2_gb_and_the_online_order_keeps_its_1_gb(
     outputs: dict[str, str], carrier: str, person: dict[str, Any]
 ) -> None:
-    token, iccid = person["token"], person["iccid"]
+    token = person["token"]
     online = buy(outputs, token, "jp-weekly-7gb")
+    iccid = line_of(outputs, token)
     use(carrier, iccid, WEEK_7GB - 1000)  # 1 GB of the online order left
     assert data_mb(outputs, token) == 1000 and network_mb(carrier, iccid) == 1000
     staff = log_in(outputs, outputs["DemoStaffEmail"], outputs["DemoStaffPassword"])
@@ -124,8 +132,9 @@ def test_a_store_void_takes_its_own_2_gb_and_the_online_order_keeps_its_1_gb(
 def test_a_full_refund_of_one_of_two_online_orders_keeps_the_other_and_reaches_the_carrier(
     outputs: dict[str, str], carrier: str, person: dict[str, Any]
 ) -> None:
-    token, iccid = person["token"], person["iccid"]
+    token = person["token"]
     first = buy(outputs, token, "jp-weekly-7gb")
+    iccid = line_of(outputs, token)
     second = buy(outputs, token, "jp-weekly-7gb")
     account = call(outputs, "GET", "/account", token).json()
     assert account["remaining_data_mb"] == 2 * WEEK_7GB
@@ -148,9 +157,10 @@ def test_a_full_refund_of_one_of_two_online_orders_keeps_the_other_and_reaches_t
 def test_a_refund_racing_activation_credits_the_unrefunded_share_and_the_carrier_agrees(
     outputs: dict[str, str], carrier: str, person: dict[str, Any]
 ) -> None:
-    token, iccid = person["token"], person["iccid"]
+    token = person["token"]
     requests.post(f"{carrier}/_sim/knobs", json={"latency_ms": 3000}, timeout=10)  # activation waits on the carrier
     bought = buy(outputs, token, "jp-weekly-7gb", wait=False)
+    iccid = wait_for(lambda: call(outputs, "GET", "/account", token).json()["iccid"], DEADLINE_S)
     quarter = bought["amount"] // 4
     stripe_client(outputs).v1.refunds.create(params={"payment_intent": bought["payment_intent"], "amount": quarter})
     activated = status_becomes(outputs, token, bought["order_id"], "activated")
@@ -164,8 +174,9 @@ def test_a_refund_racing_activation_credits_the_unrefunded_share_and_the_carrier
 def test_a_lost_dispute_takes_back_like_a_full_refund(
     outputs: dict[str, str], carrier: str, person: dict[str, Any]
 ) -> None:
-    token, iccid = person["token"], person["iccid"]
+    token = person["token"]
     bought = buy(outputs, token, "jp-weekly-7gb")
+    iccid = line_of(outputs, token)
     base = outputs["StripeApiBase"]
     opened = requests.post(f"{base}/_standin/disputes", params={"payment_intent": bought["payment_intent"]}, timeout=10)
     assert opened.status_code == 200, opened.text
