@@ -14,14 +14,14 @@ import pytest
 
 from infra.local.client import log_in, new_credentials, sign_up
 
-ROOT = Path(__file__).resolve().parents[2]
 CHECKS = (
     "not_a_server_error,status_code_conformance,content_type_conformance,"
     "response_schema_conformance,response_headers_conformance"
 )
-# Bounded so the run adds well under a minute to `make test` (about 27 s here for ~500 requests);
+# Bounded so the run adds well under a minute to `make test` (about 500 requests: 27 s on a quiet
+# machine here, 31-39 s with the 2 cores under a load of 10; the coverage phase is most of it);
 # FUZZ_EXAMPLES=200 for a longer hunt. A fixed seed keeps a failure reproducible.
-EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "8")
+EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "5")
 SEED = os.environ.get("FUZZ_SEED", "14")
 
 
@@ -31,7 +31,9 @@ def local_only(is_local: bool) -> None:
         pytest.skip("fuzzes the local stack (it writes orders and Checkout Sessions)")
 
 
-def test_the_api_answers_only_what_its_document_describes_and_never_5xx(outputs: dict[str, str]) -> None:
+def test_the_api_answers_only_what_its_document_describes_and_never_5xx(
+    outputs: dict[str, str], tmp_path: Path
+) -> None:
     email, password = new_credentials("fuzz")
     sign_up(outputs, email, password)
     token = log_in(outputs, email, password)
@@ -58,7 +60,8 @@ def test_the_api_answers_only_what_its_document_describes_and_never_5xx(outputs:
         "30",
         "--no-color",
     ]
-    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    # In a folder of its own: schemathesis and hypothesis keep their caches in the working directory.
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     report = run.stdout[-12000:] + run.stderr[-3000:]
     assert run.returncode == 0, report
     tally = re.search(r"(\d+) generated, (\d+) passed\s*$", run.stdout, re.MULTILINE)
