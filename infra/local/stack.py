@@ -55,6 +55,9 @@ PARAMETER_OVERRIDES = {
     "CheckoutCancelUrl": "{gateway}/app/?checkout=cancelled",
     "RenewUrl": "{gateway}/app/?renew={{plan_id}}",
     "CarrierApiUrl": "{carrier}",
+    "MailFrom": "renewals@example.com",
+    "CreateMailIdentity": "true",
+    "AlarmEmail": "alarms@example.com",
     # One minute, so a test can stage a stuck order and see reconciliation mend it.
     "StuckActivationMinutes": "1",
     "MailVisibilityTimeoutSeconds": "5",

@@ -58,10 +58,11 @@ def activation() -> Activation:
     from renewal.adapters.dynamodb import DynamoLineStore
     from renewal.adapters.dynamodb_orders import DynamoOrderStore
     from renewal.adapters.mail import SesMailer
+    from renewal.settings import claim_lease
     from renewal.usecases.activation import Activation
 
     prepare("dynamodb", "secretsmanager")
-    return Activation(DynamoOrderStore(), DynamoLineStore(), SesMailer(), HttpCarrier())
+    return Activation(DynamoOrderStore(mail_claim_lease=claim_lease()), DynamoLineStore(), SesMailer(), HttpCarrier())
 
 
 @cache
@@ -80,6 +81,7 @@ def reminder_sender() -> ReminderSender:
     from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore
     from renewal.adapters.dynamodb_reminders import DynamoReminderLog
     from renewal.adapters.mail import PacedMailer, SesMailer
+    from renewal.settings import claim_lease
     from renewal.usecases.reminders import ReminderSender
 
     prepare("dynamodb")
@@ -88,7 +90,7 @@ def reminder_sender() -> ReminderSender:
     return ReminderSender(
         DynamoAccountStore(),
         DynamoLineStore(),
-        DynamoReminderLog(),
+        DynamoReminderLog(claim_lease()),
         PacedMailer(SesMailer(), per_sender),
         os.environ.get("RENEW_URL", "https://example.com/app/?renew={plan_id}"),
     )

@@ -26,7 +26,7 @@ from renewal.adapters.dynamodb import (
 )
 from renewal.domain.errors import InvalidInput
 from renewal.domain.lines import Bundle
-from renewal.domain.orders import MAIL_CLAIM_LEASE, Order, PlanSnapshot, require_move
+from renewal.domain.orders import Order, PlanSnapshot, require_move
 from renewal.ports import LineRecord, StaleWrite
 
 
@@ -212,6 +212,11 @@ def _actions(changes: dict[str, Any]) -> list[Any]:
 
 
 class DynamoOrderStore:
+    def __init__(self, mail_claim_lease: timedelta | None = None) -> None:
+        """`mail_claim_lease`: how long a confirmation-mail claim holds (renewal.settings.claim_lease);
+        only the activation worker, which claims mails, needs one."""
+        self._mail_claim_lease = mail_claim_lease
+
     def create(self, order: Order) -> None:
         OrderModel.from_order(order).save(condition=OrderModel.order_id.does_not_exist())
 
@@ -307,11 +312,16 @@ class DynamoOrderStore:
         return [key.order_id for key in OrderModel.by_awaiting.query(AWAITING, OrderModel.paid_at < paid_before)]
 
     def claim_mail(self, order_id: str, now: datetime) -> bool:
+        if self._mail_claim_lease is None:
+            raise RuntimeError("claiming a mail needs the store built with mail_claim_lease")
         try:
             OrderModel(order_id=order_id).update(
                 actions=[OrderModel.mail_claimed_at.set(now)],
                 condition=(OrderModel.mail_sent == False)  # noqa: E712  (a DynamoDB condition, not Python)
-                & (OrderModel.mail_claimed_at.does_not_exist() | (OrderModel.mail_claimed_at < now - MAIL_CLAIM_LEASE)),
+                & (
+                    OrderModel.mail_claimed_at.does_not_exist()
+                    | (OrderModel.mail_claimed_at < now - self._mail_claim_lease)
+                ),
             )
         except UpdateError as error:
             if condition_failed(error):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from renewal.domain.errors import Conflict
@@ -27,10 +27,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     VOIDED: frozenset(),
     REVIEW: frozenset(),
 }
-
-
-# A confirmation-mail claim older than this belongs to a dead worker (twice activate's 30 s timeout).
-MAIL_CLAIM_LEASE = timedelta(seconds=60)
 
 
 def can_move(current: str, target: str) -> bool:

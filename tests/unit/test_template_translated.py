@@ -1,0 +1,259 @@
+"""Properties of template.yaml read from the SAM translator's output (what CloudFormation would be
+given), offline: issue 16's points, each one a test that fails if the template loses it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+from samtranslator.yaml_helper import yaml_parse
+
+from renewal.adapters.carrier import HttpCarrier
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def translate(text: str) -> dict[str, Any]:
+    """The CloudFormation template SAM makes of `text` (code locations as `sam package` leaves them)."""
+    template = yaml_parse(text)
+    for resource in template["Resources"].values():
+        properties = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(properties.get(key), str):
+                properties[key] = f"s3://artifacts/{properties[key]}"
+    session = boto3.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    translated: dict[str, Any] = Translator({}, Parser(), boto_session=session).translate(
+        template, {}, get_managed_policy_map=lambda: {}
+    )
+    return translated
+
+
+@pytest.fixture(scope="module")
+def cfn() -> dict[str, Any]:
+    return translate((ROOT / "template.yaml").read_text())
+
+
+def of_type(cfn: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: r for k, r in cfn["Resources"].items() if r["Type"] == kind}
+
+
+def value(cfn: dict[str, Any], expression: Any) -> Any:
+    """A literal, a parameter's default or a FindInMap, as a number or string."""
+    if isinstance(expression, dict) and "Ref" in expression:
+        return cfn["Parameters"][expression["Ref"]]["Default"]
+    if isinstance(expression, dict) and "Fn::FindInMap" in expression:
+        table, first, second = expression["Fn::FindInMap"]
+        return cfn["Mappings"][table][first][second]
+    return expression
+
+
+# ------------------------------------------------------------------ point 4: data survives
+def test_every_table_and_the_user_pool_are_retained_and_protected(cfn: dict[str, Any]) -> None:
+    tables = of_type(cfn, "AWS::DynamoDB::Table")
+    assert len(tables) >= 11
+    for name, table in tables.items():
+        assert table.get("DeletionPolicy") == "Retain", name
+        assert table.get("UpdateReplacePolicy") == "Retain", name
+        assert table["Properties"].get("DeletionProtectionEnabled") is True, name
+        assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}, name
+    (pool,) = of_type(cfn, "AWS::Cognito::UserPool").values()
+    assert pool.get("DeletionPolicy") == "Retain" and pool.get("UpdateReplacePolicy") == "Retain"
+    assert pool["Properties"]["DeletionProtection"] == "ACTIVE"
+
+
+# ------------------------------------------------------------------ point 5: two stacks per account
+# Properties that name a resource account- or region-wide (a second stack with the same name fails).
+NAME_KEYS = (
+    "Name",
+    "TableName",
+    "QueueName",
+    "FunctionName",
+    "RoleName",
+    "TopicName",
+    "AlarmName",
+    "LogGroupName",
+    "ConfigurationSetName",
+    "DashboardName",
+    "BucketName",
+    "AliasName",
+    "RuleName",
+)  # fmt: skip  (a layer's name is shared on purpose: each stack publishes its own versions)
+
+
+def _names(properties: Any) -> list[Any]:
+    """Every name a resource gives itself (not a reference to another resource's name)."""
+    found: list[Any] = []
+    for key, item in properties.items():
+        if key in NAME_KEYS and not (isinstance(item, dict) and ("Ref" in item or "Fn::GetAtt" in item)):
+            found.append(item)
+        elif isinstance(item, dict):
+            found.extend(_names(item))
+    return found
+
+
+def test_every_named_resource_carries_the_stack_name(cfn: dict[str, Any]) -> None:
+    schedules = of_type(cfn, "AWS::Scheduler::Schedule")
+    assert len(schedules) >= 2
+    checked = 0
+    for logical_id, resource in cfn["Resources"].items():
+        if resource["Type"] in ("AWS::Cognito::UserPoolGroup",):  # named inside its pool
+            continue
+        for name in _names(resource.get("Properties", {})):
+            checked += 1
+            assert "${AWS::StackName}" in json.dumps(name), f"{logical_id} is named {name} in every stack"
+    assert checked >= len(schedules) + 2
+
+
+# ------------------------------------------------------------------ point 6: parameters
+EMAIL_GOOD = ["renewals@mail.esim-renew.com", "ops+alarms@esim-renew.co.uk"]
+EMAIL_BAD = ["", "renewals", "renewals@localhost", "a b@c.com"]
+
+
+@pytest.mark.parametrize("name", ["MailFrom", "AlarmEmail"])
+def test_addresses_are_required_and_shaped(cfn: dict[str, Any], name: str) -> None:
+    parameter = cfn["Parameters"][name]
+    assert "Default" not in parameter
+    pattern = parameter["AllowedPattern"]
+    assert all(re.fullmatch(pattern, good) for good in EMAIL_GOOD)
+    assert not any(re.fullmatch(pattern, bad) for bad in EMAIL_BAD)
+
+
+def test_the_carrier_url_is_required_and_https(cfn: dict[str, Any]) -> None:
+    parameter = cfn["Parameters"]["CarrierApiUrl"]
+    assert "Default" not in parameter
+    pattern = parameter["AllowedPattern"]
+    assert re.fullmatch(pattern, "https://api.carrier.net") and re.fullmatch(pattern, "https://c.net:8443/esim")
+    assert not any(re.fullmatch(pattern, bad) for bad in ["", "http://api.carrier.net", "api.carrier.net"])
+
+
+def test_no_parameter_defaults_to_a_placeholder(cfn: dict[str, Any]) -> None:
+    for name, parameter in cfn["Parameters"].items():
+        assert "example." not in str(parameter.get("Default", "")), name
+
+
+@pytest.mark.parametrize(
+    ("function", "variable", "parameter", "site_path"),
+    [
+        ("CheckoutFunction", "CHECKOUT_SUCCESS_URL", "CheckoutSuccessUrl", "/app/?checkout=success&session_id="),
+        ("CheckoutFunction", "CHECKOUT_CANCEL_URL", "CheckoutCancelUrl", "/app/?checkout=cancelled"),
+        ("ReminderMailFunction", "RENEW_URL", "RenewUrl", "/app/?renew={plan_id}"),
+    ],
+)
+def test_return_urls_default_to_the_stacks_own_site(
+    cfn: dict[str, Any], function: str, variable: str, parameter: str, site_path: str
+) -> None:
+    assert cfn["Parameters"][parameter]["Default"] == ""
+    chosen = cfn["Resources"][function]["Properties"]["Environment"]["Variables"][variable]
+    condition, given, otherwise = chosen["Fn::If"]
+    assert cfn["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": parameter}, ""]}]}
+    assert given == {"Ref": parameter}
+    assert "${SiteDistribution.DomainName}" in otherwise["Fn::Sub"] and site_path in otherwise["Fn::Sub"]
+
+
+def test_the_ses_identity_is_made_only_when_asked(cfn: dict[str, Any]) -> None:
+    (identity,) = of_type(cfn, "AWS::SES::EmailIdentity").values()
+    assert cfn["Conditions"][identity["Condition"]] == {"Fn::Equals": [{"Ref": "CreateMailIdentity"}, "true"]}
+    assert cfn["Parameters"]["CreateMailIdentity"]["Default"] == "false"
+
+
+def test_cognito_mails_through_ses_only_when_switched(cfn: dict[str, Any]) -> None:
+    parameter = cfn["Parameters"]["CognitoEmail"]
+    assert parameter["Default"] == "COGNITO_DEFAULT" and set(parameter["AllowedValues"]) == {"COGNITO_DEFAULT", "SES"}
+    (pool,) = of_type(cfn, "AWS::Cognito::UserPool").values()
+    condition, ses, default = pool["Properties"]["EmailConfiguration"]["Fn::If"]
+    assert cfn["Conditions"][condition] == {"Fn::Equals": [{"Ref": "CognitoEmail"}, "SES"]}
+    assert ses["EmailSendingAccount"] == "DEVELOPER" and "identity/${MailFrom}" in ses["SourceArn"]["Fn::Sub"]
+    assert default == {"EmailSendingAccount": "COGNITO_DEFAULT"}
+
+
+# ------------------------------------------------------------------ point 7: queues sized to the work
+# Worst-case AWS time per record on top of what is counted exactly (generous: DynamoDB and SES calls
+# take ~5-30 ms each here; docs/decisions.md 2026-12-03).
+AWS_ALLOWANCE_S = {"ActivateFunction": 3.0, "ReminderMailFunction": 2.0}
+
+
+def carrier_worst_case_s(read_timeout_s: float) -> float:
+    """A carrier that never answers: every try waits its connect and read timeouts, plus backoff."""
+    carrier = HttpCarrier(base_url="https://carrier.invalid", secret=lambda: "s", timeout_s=read_timeout_s)
+    per_try = float(carrier._timeout.connect_timeout) + float(carrier._timeout.read_timeout)  # type: ignore[arg-type]
+    backoff = sum(carrier._backoff_s * 4 ** (n - 1) for n in range(1, carrier._attempts))
+    return carrier._attempts * per_try + backoff
+
+
+def worst_record_s(cfn: dict[str, Any], function: str) -> float:
+    if function == "ActivateFunction":
+        return carrier_worst_case_s(float(cfn["Parameters"]["CarrierTimeoutSeconds"]["MaxValue"]))
+    if function == "ReminderMailFunction":
+        variables = cfn["Resources"][function]["Properties"]["Environment"]["Variables"]
+        slowest_rate = float(cfn["Parameters"]["MailSendRatePerSecond"]["MinValue"]) / int(variables["MAIL_SENDERS"])
+        return 1 / slowest_rate
+    raise AssertionError(f"{function} reads a queue: add its worst case per record here and in docs/decisions.md")
+
+
+def queue_sources(cfn: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    found = []
+    for mapping in of_type(cfn, "AWS::Lambda::EventSourceMapping").values():
+        source = mapping["Properties"]["EventSourceArn"]
+        if isinstance(source, dict) and "Fn::GetAtt" in source:
+            queue = cfn["Resources"][source["Fn::GetAtt"][0]]
+            if queue["Type"] == "AWS::SQS::Queue":
+                found.append((mapping["Properties"]["FunctionName"]["Ref"], mapping["Properties"], queue))
+    return found
+
+
+def test_every_queue_worker_finishes_its_batch_in_its_timeout(cfn: dict[str, Any]) -> None:
+    sources = queue_sources(cfn)
+    assert {"ActivateFunction", "ReminderMailFunction"} <= {function for function, _, _ in sources}
+    for function, mapping, _ in sources:
+        timeout = float(value(cfn, cfn["Resources"][function]["Properties"]["Timeout"]))
+        batch = int(value(cfn, mapping["BatchSize"]))
+        worst = batch * (worst_record_s(cfn, function) + AWS_ALLOWANCE_S[function])
+        assert worst <= timeout, f"{function}: {batch} records can take {worst:.1f} s, timeout {timeout} s"
+        # a failed record is retried alone; the rest of the batch is not received again
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"], function
+
+
+def test_visibility_is_at_least_six_times_the_timeout_and_records_get_tries(cfn: dict[str, Any]) -> None:
+    for function, _, queue in queue_sources(cfn):
+        timeout = float(value(cfn, cfn["Resources"][function]["Properties"]["Timeout"]))
+        visibility = queue["Properties"]["VisibilityTimeout"]
+        assert float(value(cfn, visibility)) >= 6 * timeout, function
+        if isinstance(visibility, dict) and "Ref" in visibility:  # a deploy cannot set it lower
+            assert float(cfn["Parameters"][visibility["Ref"]]["MinValue"]) >= 6 * timeout, function
+        receives = queue["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+        assert int(value(cfn, receives)) >= 5, function  # AWS's advice for Lambda sources: >= 5
+
+
+def test_the_claim_leases_follow_the_timeouts_from_one_place(
+    cfn: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from renewal.settings import claim_lease
+
+    for function in ("ActivateFunction", "ReminderMailFunction"):
+        properties = cfn["Resources"][function]["Properties"]
+        assert "Fn::FindInMap" in properties["Timeout"]
+        assert properties["Environment"]["Variables"]["FUNCTION_TIMEOUT_SECONDS"] == properties["Timeout"]
+        monkeypatch.setenv("FUNCTION_TIMEOUT_SECONDS", str(value(cfn, properties["Timeout"])))
+        assert claim_lease().total_seconds() == 2 * float(value(cfn, properties["Timeout"]))
+
+
+def test_a_bigger_batch_would_fail_the_sizing_check() -> None:
+    """The sizing check can fail: ten activations per batch cannot all wait out a dead carrier."""
+    text = (ROOT / "template.yaml").read_text()
+    changed = re.sub(r"(    Activate:\n      TimeoutSeconds: \d+\n      BatchSize: )\d+", r"\g<1>10", text)
+    assert changed != text
+    with pytest.raises(AssertionError, match="ActivateFunction"):
+        test_every_queue_worker_finishes_its_batch_in_its_timeout(translate(changed))
+
+
+def test_translation_sees_the_template_as_deployed() -> None:
+    """Guards the helper: the translator really ran (SAM resources became CloudFormation ones)."""
+    cfn = translate((ROOT / "template.yaml").read_text())
+    assert not [r for r in cfn["Resources"].values() if r["Type"].startswith("AWS::Serverless::")]
+    assert of_type(cfn, "AWS::Lambda::EventSourceMapping") and of_type(cfn, "AWS::Scheduler::Schedule")
