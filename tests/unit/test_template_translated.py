@@ -257,3 +257,101 @@ def test_translation_sees_the_template_as_deployed() -> None:
     cfn = translate((ROOT / "template.yaml").read_text())
     assert not [r for r in cfn["Resources"].values() if r["Type"].startswith("AWS::Serverless::")]
     assert of_type(cfn, "AWS::Lambda::EventSourceMapping") and of_type(cfn, "AWS::Scheduler::Schedule")
+
+
+# ------------------------------------------------------------------ point 1: alarms reach a person
+def alarms(cfn: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {k: r["Properties"] for k, r in of_type(cfn, "AWS::CloudWatch::Alarm").items()}
+
+
+def alarmed(cfn: dict[str, Any], metric: str, dimension: dict[str, Any] | None = None) -> list[str]:
+    """Alarms on `metric` (with this dimension value, if given)."""
+    found = []
+    for name, alarm in alarms(cfn).items():
+        if alarm.get("MetricName") != metric:
+            continue
+        values = [d["Value"] for d in alarm.get("Dimensions", [])]
+        if dimension is None or dimension in values:
+            found.append(name)
+    return found
+
+
+def test_the_alarm_topic_uses_a_key_cloudwatch_may_use_and_mails_a_person(cfn: dict[str, Any]) -> None:
+    (topic_id,) = of_type(cfn, "AWS::SNS::Topic")
+    key_ref = cfn["Resources"][topic_id]["Properties"]["KmsMasterKeyId"]
+    assert key_ref != "alias/aws/sns"
+    key = cfn["Resources"][key_ref["Ref"]]
+    assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    cloudwatch = [s for s in statements if s["Principal"].get("Service") == "cloudwatch.amazonaws.com"]
+    assert cloudwatch and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(cloudwatch[0]["Action"])
+    assert cloudwatch[0]["Effect"] == "Allow"
+    subscriptions = [s["Properties"] for s in of_type(cfn, "AWS::SNS::Subscription").values()]
+    assert {"TopicArn": {"Ref": topic_id}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}} in subscriptions
+
+
+def test_every_alarm_notifies_the_topic(cfn: dict[str, Any]) -> None:
+    (topic_id,) = of_type(cfn, "AWS::SNS::Topic")
+    for name, alarm in alarms(cfn).items():
+        assert alarm.get("AlarmActions") == [{"Ref": topic_id}], name
+
+
+def test_every_function_has_an_errors_and_a_throttles_alarm(cfn: dict[str, Any]) -> None:
+    functions = of_type(cfn, "AWS::Lambda::Function")
+    assert len(functions) >= 9
+    for function in functions:
+        assert alarmed(cfn, "Errors", {"Ref": function}), f"{function} has no Errors alarm"
+        assert alarmed(cfn, "Throttles", {"Ref": function}), f"{function} has no Throttles alarm"
+
+
+def test_api_5xx_and_webhook_failures_are_alarmed(cfn: dict[str, Any]) -> None:
+    (api_id,) = of_type(cfn, "AWS::ApiGatewayV2::Api")
+    assert alarmed(cfn, "5xx", {"Ref": api_id})
+    filters = [f["Properties"] for f in of_type(cfn, "AWS::Logs::MetricFilter").values()]
+    webhook = [f for f in filters if "POST /webhooks/stripe" in f["FilterPattern"]]
+    assert webhook and '$.status != "2*"' in webhook[0]["FilterPattern"]
+    # the filter reads the log group the API writes its access log to
+    stage = next(s for s in of_type(cfn, "AWS::ApiGatewayV2::Stage").values())
+    log_group = webhook[0]["LogGroupName"]["Ref"]
+    assert stage["Properties"]["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": [log_group, "Arn"]}
+    assert '"routeKey":"$context.routeKey"' in stage["Properties"]["AccessLogSettings"]["Format"]
+    (metric,) = webhook[0]["MetricTransformations"]
+    assert alarmed(cfn, metric["MetricName"])
+
+
+def dead_letter_targets(cfn: dict[str, Any]) -> set[str]:
+    """Queues something dead-letters into: redrive policies, Lambda async DLQs, schedules' DLQs."""
+    found = set()
+    for resource in cfn["Resources"].values():
+        properties = resource.get("Properties", {})
+        for arn in (
+            properties.get("RedrivePolicy", {}).get("deadLetterTargetArn"),
+            properties.get("DeadLetterConfig", {}).get("TargetArn"),
+            properties.get("Target", {}).get("DeadLetterConfig", {}).get("Arn"),
+        ):
+            if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+                found.add(arn["Fn::GetAtt"][0])
+    return found
+
+
+def test_every_dead_letter_queue_and_every_source_queue_is_alarmed(cfn: dict[str, Any]) -> None:
+    targets = dead_letter_targets(cfn)
+    assert {"ActivationDeadLetterQueue", "MailDeadLetterQueue", "ScheduledRunDeadLetterQueue"} <= targets
+    for target in targets:
+        assert alarmed(cfn, "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": [target, "QueueName"]}), target
+    for _, _, source in queue_sources(cfn):
+        name = next(k for k, r in cfn["Resources"].items() if r is source)
+        assert alarmed(cfn, "ApproximateAgeOfOldestMessage", {"Fn::GetAtt": [name, "QueueName"]}), name
+
+
+def test_reconciliation_issues_and_ses_reputation_are_alarmed(cfn: dict[str, Any]) -> None:
+    assert alarmed(cfn, "ReconciliationIssues")
+    assert alarmed(cfn, "Reputation.BounceRate") and alarmed(cfn, "Reputation.ComplaintRate")
+
+
+def test_every_alarm_has_a_runbook_entry(cfn: dict[str, Any]) -> None:
+    headings = [line for line in (ROOT / "docs" / "runbooks.md").read_text().splitlines() if line.startswith("### ")]
+    named = {name for heading in headings for name in re.findall(r"\w+Alarm\b", heading)}
+    for name, alarm in alarms(cfn).items():
+        assert name in named, f"docs/runbooks.md has no entry for {name}"
+        assert f"docs/runbooks.md {name}" in alarm["AlarmDescription"], f"{name}'s description names no runbook"
