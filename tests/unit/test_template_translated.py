@@ -175,7 +175,7 @@ def test_cognito_mails_through_ses_only_when_switched(cfn: dict[str, Any]) -> No
 # ------------------------------------------------------------------ point 7: queues sized to the work
 # Worst-case AWS time per record on top of what is counted exactly (generous: DynamoDB and SES calls
 # take ~5-30 ms each here; docs/decisions.md 2026-12-03).
-AWS_ALLOWANCE_S = {"ActivateFunction": 3.0, "ReminderMailFunction": 2.0}
+AWS_ALLOWANCE_S = {"ActivateFunction": 3.0, "ReminderMailFunction": 2.0, "MailEventsFunction": 2.0}
 
 
 def carrier_worst_case_s(read_timeout_s: float) -> float:
@@ -193,6 +193,8 @@ def worst_record_s(cfn: dict[str, Any], function: str) -> float:
         variables = cfn["Resources"][function]["Properties"]["Environment"]["Variables"]
         slowest_rate = float(cfn["Parameters"]["MailSendRatePerSecond"]["MinValue"]) / int(variables["MAIL_SENDERS"])
         return 1 / slowest_rate
+    if function == "MailEventsFunction":
+        return 0.0  # DynamoDB only: an index query and an update per address
     raise AssertionError(f"{function} reads a queue: add its worst case per record here and in docs/decisions.md")
 
 
@@ -209,7 +211,7 @@ def queue_sources(cfn: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[s
 
 def test_every_queue_worker_finishes_its_batch_in_its_timeout(cfn: dict[str, Any]) -> None:
     sources = queue_sources(cfn)
-    assert {"ActivateFunction", "ReminderMailFunction"} <= {function for function, _, _ in sources}
+    assert {"ActivateFunction", "ReminderMailFunction", "MailEventsFunction"} <= {f for f, _, _ in sources}
     for function, mapping, _ in sources:
         timeout = float(value(cfn, cfn["Resources"][function]["Properties"]["Timeout"]))
         batch = int(value(cfn, mapping["BatchSize"]))
@@ -328,6 +330,7 @@ def dead_letter_targets(cfn: dict[str, Any]) -> set[str]:
             properties.get("RedrivePolicy", {}).get("deadLetterTargetArn"),
             properties.get("DeadLetterConfig", {}).get("TargetArn"),
             properties.get("Target", {}).get("DeadLetterConfig", {}).get("Arn"),
+            *[t.get("DeadLetterConfig", {}).get("Arn") for t in properties.get("Targets", [])],
         ):
             if isinstance(arn, dict) and "Fn::GetAtt" in arn:
                 found.add(arn["Fn::GetAtt"][0])
@@ -337,6 +340,7 @@ def dead_letter_targets(cfn: dict[str, Any]) -> set[str]:
 def test_every_dead_letter_queue_and_every_source_queue_is_alarmed(cfn: dict[str, Any]) -> None:
     targets = dead_letter_targets(cfn)
     assert {"ActivationDeadLetterQueue", "MailDeadLetterQueue", "ScheduledRunDeadLetterQueue"} <= targets
+    assert "MailEventsDeadLetterQueue" in targets  # an EventBridge rule's target DLQ counts too
     for target in targets:
         assert alarmed(cfn, "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": [target, "QueueName"]}), target
     for _, _, source in queue_sources(cfn):
