@@ -43,6 +43,7 @@ def test_first_view_creates_the_account_with_a_fresh_pool_line(service: AccountS
         "remaining_data_mb": 0,
         "expires_at": None,
         "bundles": [],
+        "email_status": "ok",
     }
     assert view["iccid"] not in stores[1].pool
     assert service.view(ALICE)["iccid"] == view["iccid"]  # the second call finds it
