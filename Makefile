@@ -1,7 +1,9 @@
 # The renewal pipeline. Two commands for a newcomer: `make run` (the whole pipeline locally)
 # and `make test`. Everything they need is installed by the targets below.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The Lambda runtime's minor version (template.yaml: python3.13), found on PATH or under pyenv;
+# infra/find_python.sh says what to install when it is missing.
+PYTHON ?= $(shell infra/find_python.sh 2>/dev/null || echo python3.13)
 VENV := .venv
 PY := $(VENV)/bin/python
 TOOLS := .venv-tools
@@ -68,6 +70,7 @@ openapi: $(STAMP)
 	$(PY) -m infra.openapi
 
 $(TOOLS)/.installed: requirements-tools.txt
+	@infra/find_python.sh >/dev/null || command -v "$(PYTHON)" >/dev/null
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install -q -r requirements-tools.txt
 	touch $@

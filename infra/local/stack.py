@@ -289,6 +289,7 @@ class LocalPipeline:
         pools: dict[str, FunctionPool] = {}
         routes: list[Route] = []
         for spec in stack.functions():
+            _check_runtime(spec.logical_id, spec.runtime)
             config = FunctionConfig(
                 name=spec.name,
                 handler=spec.handler,
@@ -399,6 +400,17 @@ def _aws_environment(dynamodb_url: str, aws_url: str) -> dict[str, str]:
         "AWS_ENDPOINT_URL": aws_url,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
     }
+
+
+def _check_runtime(function: str, runtime: str) -> None:
+    """The local workers run on this interpreter, so it must be the template's runtime (same minor
+    version): otherwise the tests would pass on a Python the functions never run on."""
+    here = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if runtime != here:
+        raise StackError(
+            f"{function} runs on {runtime} but the local stack runs on {here}: "
+            "make the virtualenv with that Python (make clean && make bootstrap; infra/find_python.sh)"
+        )
 
 
 def _write_atomically(path: Path, text: str) -> None:

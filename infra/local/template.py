@@ -359,7 +359,7 @@ class LocalStack:
                 name=properties.get("FunctionName") or self.physical_name(logical_id),
                 code_dir=(self.base_dir / properties["CodeUri"]).resolve(),
                 handler=properties["Handler"],
-                runtime=properties.get("Runtime", "python3.11"),
+                runtime=properties.get("Runtime", "python3.13"),
                 timeout=int(properties.get("Timeout", 3)),
                 memory=int(properties.get("MemorySize", 128)),
                 layer_dirs=layer_dirs,

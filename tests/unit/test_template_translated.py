@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -359,3 +360,23 @@ def test_every_alarm_has_a_runbook_entry(cfn: dict[str, Any]) -> None:
     for name, alarm in alarms(cfn).items():
         assert name in named, f"docs/runbooks.md has no entry for {name}"
         assert f"docs/runbooks.md {name}" in alarm["AlarmDescription"], f"{name}'s description names no runbook"
+
+
+# ------------------------------------------------------------------ point 8: runtime
+def test_every_function_runs_python313_on_arm64_and_so_do_the_tests(cfn: dict[str, Any]) -> None:
+    functions = of_type(cfn, "AWS::Lambda::Function")
+    for name, function in functions.items():
+        assert function["Properties"]["Runtime"] == "python3.13", name  # Amazon Linux 2023
+        assert function["Properties"]["Architectures"] == ["arm64"], name
+    (layer,) = of_type(cfn, "AWS::Lambda::LayerVersion").values()
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    # the tests and the local Lambda workers (this interpreter) are on the same minor version
+    assert f"python{sys.version_info.major}.{sys.version_info.minor}" == "python3.13"
+
+
+def test_the_layer_is_built_for_the_runtime_from_the_lock() -> None:
+    makefile = (ROOT / "functions" / "shared" / "Makefile").read_text()
+    assert "--python-version 3.13" in makefile and "sys.version_info[:2] == (3, 13)" in makefile
+    assert '-c "$(ROOT)/requirements.lock"' in makefile
+    assert "RUNTIME_PROVIDED := boto3 botocore s3transfer" in makefile
