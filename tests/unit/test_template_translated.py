@@ -103,7 +103,10 @@ def test_every_named_resource_carries_the_stack_name(cfn: dict[str, Any]) -> Non
     assert len(schedules) >= 2
     checked = 0
     for logical_id, resource in cfn["Resources"].items():
-        if resource["Type"] in ("AWS::Cognito::UserPoolGroup",):  # named inside its pool
+        if resource["Type"] in (
+            "AWS::Cognito::UserPoolGroup",
+            "AWS::Lambda::Alias",
+        ):  # named inside their pool, function
             continue
         for name in _names(resource.get("Properties", {})):
             checked += 1
@@ -199,6 +202,14 @@ def worst_record_s(cfn: dict[str, Any], function: str) -> float:
     raise AssertionError(f"{function} reads a queue: add its worst case per record here and in docs/decisions.md")
 
 
+def function_of(cfn: dict[str, Any], reference: dict[str, Any]) -> str:
+    """The function a Ref names, through its alias (the API, queues and schedules invoke `live`)."""
+    target = cfn["Resources"][reference["Ref"]]
+    if target["Type"] == "AWS::Lambda::Alias":
+        return str(target["Properties"]["FunctionName"]["Ref"])
+    return str(reference["Ref"])
+
+
 def queue_sources(cfn: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     found = []
     for mapping in of_type(cfn, "AWS::Lambda::EventSourceMapping").values():
@@ -206,7 +217,7 @@ def queue_sources(cfn: dict[str, Any]) -> list[tuple[str, dict[str, Any], dict[s
         if isinstance(source, dict) and "Fn::GetAtt" in source:
             queue = cfn["Resources"][source["Fn::GetAtt"][0]]
             if queue["Type"] == "AWS::SQS::Queue":
-                found.append((mapping["Properties"]["FunctionName"]["Ref"], mapping["Properties"], queue))
+                found.append((function_of(cfn, mapping["Properties"]["FunctionName"]), mapping["Properties"], queue))
     return found
 
 
@@ -380,3 +391,24 @@ def test_the_layer_is_built_for_the_runtime_from_the_lock() -> None:
     assert "--python-version 3.13" in makefile and "sys.version_info[:2] == (3, 13)" in makefile
     assert '-c "$(ROOT)/requirements.lock"' in makefile
     assert "RUNTIME_PROVIDED := boto3 botocore s3transfer" in makefile
+
+
+def test_snapstart_is_a_parameter_and_everything_invokes_the_published_alias(cfn: dict[str, Any]) -> None:
+    parameter = cfn["Parameters"]["SnapStart"]
+    assert parameter["Default"] == "None" and set(parameter["AllowedValues"]) == {"None", "PublishedVersions"}
+    functions = of_type(cfn, "AWS::Lambda::Function")
+    aliases = {a["Properties"]["FunctionName"]["Ref"]: k for k, a in of_type(cfn, "AWS::Lambda::Alias").items()}
+    for name, function in functions.items():
+        assert function["Properties"]["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}, name
+        assert name in aliases, f"{name} publishes no alias"
+    (api,) = of_type(cfn, "AWS::ApiGatewayV2::Api").values()
+    uris = [
+        operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+        for path in api["Properties"]["Body"]["paths"].values()
+        for operation in path.values()
+    ]
+    assert uris and all(any(f"${{{alias}}}" in uri for alias in aliases.values()) for uri in uris)
+    for mapping in of_type(cfn, "AWS::Lambda::EventSourceMapping").values():
+        assert mapping["Properties"]["FunctionName"]["Ref"] in aliases.values()
+    for schedule in of_type(cfn, "AWS::Scheduler::Schedule").values():
+        assert schedule["Properties"]["Target"]["Arn"]["Ref"] in aliases.values()

@@ -18,6 +18,7 @@ from renewal.adapters.secrets import json_secret
 from renewal.domain.signatures import signature_header
 from renewal.domain.timeutil import from_iso
 from renewal.ports import BundleProvision, CarrierRefused, CarrierUnavailable, NetworkBundle, NetworkLine
+from renewal.snapstart import after_restore
 
 logger = Logger(child=True)
 metrics = Metrics()  # shares the handler's metric set; flushed by its log_metrics
@@ -44,6 +45,7 @@ class HttpCarrier:
         self._attempts = attempts
         self._backoff_s = backoff_s
         self._http = urllib3.PoolManager(retries=False, maxsize=4)
+        after_restore(self._http.clear)  # SnapStart: init's sockets are dead after a restore
 
     def add_bundle(self, request: BundleProvision) -> None:
         body = {"region": request.region, "data_mb": request.data_mb, "validity_days": request.validity_days}
