@@ -32,6 +32,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     metrics.add_metric(name="OrdersWaiting", unit=MetricUnit.Count, value=report["orders_waiting"])
     metrics.add_metric(name="OrdersRequeued", unit=MetricUnit.Count, value=len(report["requeued"]))
     metrics.add_metric(name="ReconciliationIssues", unit=MetricUnit.Count, value=report["new_issues"])
+    metrics.add_metric(name="PoolSize", unit=MetricUnit.Count, value=report["pool_size"])
     return report
 
 

@@ -33,6 +33,9 @@ class FakeLines:
     def pool_candidates(self, limit: int) -> list[str]:
         return sorted(self.pool)[:limit]
 
+    def pool_size(self) -> int:
+        return len(self.pool)
+
     def record_pin_failure(self, iccid: str, window: FailureWindow) -> None:
         self.lines[iccid] = replace(self.lines[iccid], pin_failures=window)
 

@@ -412,3 +412,31 @@ def test_snapstart_is_a_parameter_and_everything_invokes_the_published_alias(cfn
         assert mapping["Properties"]["FunctionName"]["Ref"] in aliases.values()
     for schedule in of_type(cfn, "AWS::Scheduler::Schedule").values():
         assert schedule["Properties"]["Target"]["Arn"]["Ref"] in aliases.values()
+
+
+# ------------------------------------------------------------------ point 3: one dashboard
+def dashboard(cfn: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    ((name, resource),) = of_type(cfn, "AWS::CloudWatch::Dashboard").items()
+    text = resource["Properties"]["DashboardBody"]["Fn::Sub"]
+    # what CloudFormation substitutes: ${X} and ${X.Attr} name resources, ${AWS::...} pseudo parameters
+    for reference in set(re.findall(r"\$\{([^}!]+)\}", text)):
+        assert reference.startswith("AWS::") or reference.split(".")[0] in cfn["Resources"], reference
+    body = json.loads(re.sub(r"\$\{!?([^}]+)\}", r"\1", text))
+    return name, body
+
+
+def test_one_dashboard_shows_the_funnel_errors_latency_queues_and_pool(cfn: dict[str, Any]) -> None:
+    name, body = dashboard(cfn)
+    assert "${AWS::StackName}" in cfn["Resources"][name]["Properties"]["DashboardName"]["Fn::Sub"]
+    titles = " ".join(w["properties"].get("title", "") for w in body["widgets"]).lower()
+    for part in ("funnel", "errors", "latency", "queues", "pool"):
+        assert part in titles, part
+    shown = [tuple(m[:4]) for w in body["widgets"] for m in w["properties"].get("metrics", [])]
+    for function in of_type(cfn, "AWS::Lambda::Function"):
+        assert ("AWS/Lambda", "Errors", "FunctionName", function) in shown, function
+        assert ("AWS/Lambda", "Duration", "FunctionName", function) in shown, function
+    for _, _, queue in queue_sources(cfn):
+        queue_id = next(k for k, r in cfn["Resources"].items() if r is queue)
+        assert ("AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", f"{queue_id}.QueueName") in shown
+    for metric in ("Orders_activated", "MailsSent", "MailsSkipped", "PoolSize"):
+        assert ("Renewal", metric, "service", "renewal") in shown, metric

@@ -57,6 +57,10 @@ class LineStore(Protocol):
         """ICCIDs of unassigned lines in the online pool (any order, may be stale)."""
         ...
 
+    def pool_size(self) -> int:
+        """How many unassigned lines the online pool holds (may be stale)."""
+        ...
+
     def record_pin_failure(self, iccid: str, window: FailureWindow) -> None: ...
 
 

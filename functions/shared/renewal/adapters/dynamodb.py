@@ -400,6 +400,10 @@ class DynamoLineStore:
     def pool_candidates(self, limit: int) -> list[str]:
         return [line.iccid for line in LineModel.by_pool_state.query(POOL_AVAILABLE, limit=limit)]
 
+    def pool_size(self) -> int:
+        """A count over the sparse pool index (keys only): about one read unit per 4 KB of keys."""
+        return int(LineModel.by_pool_state.count(POOL_AVAILABLE))
+
     def record_pin_failure(self, iccid: str, window: FailureWindow) -> None:
         LineModel(iccid=iccid).update(
             actions=[

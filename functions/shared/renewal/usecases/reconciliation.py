@@ -82,6 +82,7 @@ class ReconciliationReport:
     new_issues: int = 0
     carrier_unreachable: int = 0
     stripe_unreachable: bool = False
+    pool_size: int = 0  # unassigned lines left in the online pool (the PoolSize metric)
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class Reconciliation:
         self._stripe(now, report)
         self._stuck(now, report)
         self._network(now, report)
+        report.pool_size = self._lines.pool_size()
         logger.info("reconciliation", extra={k: v for k, v in asdict(report).items() if k != "flagged"})
         return asdict(report)
 
