@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates the project's virtualenv with the pinned dependency set. Called by make; safe to re-run.
 set -euo pipefail
-python_bin=${1:-python3}
+python_bin=${1:-$(infra/find_python.sh 3.13 2>/dev/null || echo python3.13)}
 venv=${2:-.venv}
 
 die() { echo "bootstrap: $*" >&2; exit 1; }

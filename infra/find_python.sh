@@ -14,12 +14,12 @@ for candidate in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$want"*/bin/python"$wan
     exit 0
   fi
 done
-cat >&2 <<MSG
-find_python: no python$want found (on PATH or under ${PYENV_ROOT:-$HOME/.pyenv}/versions).
-The Lambda functions run on python$want, and the tests, the local stack and the layer's bytecode
-must use the same minor version. Install it, e.g.:
-  Debian 13 / Ubuntu 24.10+:  apt-get install python$want python$want-venv
-  anywhere else:              pyenv install $want   (https://github.com/pyenv/pyenv)
-or point the Makefile at one: make PYTHON=/path/to/python$want ...
-MSG
+{
+  echo "find_python: no python$want found (on PATH or under ${PYENV_ROOT:-$HOME/.pyenv}/versions)."
+  echo "The Lambda functions run on python$want, and the tests, the local stack and the layer's bytecode"
+  echo "must use the same minor version. Install it, e.g.:"
+  echo "  Debian 13 / Ubuntu 24.10+:  apt-get install python$want python$want-venv"
+  echo "  anywhere else:              pyenv install $want   (https://github.com/pyenv/pyenv)"
+  echo "or point the Makefile at one: make PYTHON=/path/to/python$want ..."
+} >&2
 exit 1
