@@ -53,6 +53,6 @@ def test_missing_says_what_to_install(tmp_path: Path) -> None:
 
 def test_the_local_stack_runs_only_the_template_runtime() -> None:
     _check_runtime("ActivateFunction", f"python{sys.version_info.major}.{sys.version_info.minor}")
-    with pytest.raises(StackError, match="runs on python3.11"):
+    with pytest.raises(StackError, match=r"runs on python3\.11"):
         _check_runtime("ActivateFunction", "python3.11")
     assert os.access(FIND, os.X_OK)
