@@ -96,7 +96,7 @@ def reminder_sender() -> ReminderSender:
         DynamoReminderLog(claim_lease()),
         # Skipped mails take no share of SES's rate.
         DeliverableOnly(PacedMailer(SesMailer(), per_sender), accounts),
-        os.environ.get("RENEW_URL", "https://example.com/app/?renew={plan_id}"),
+        os.environ["RENEW_URL"],  # template.yaml: RenewUrl, or the stack's own site
     )
 
 
