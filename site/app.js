@@ -273,6 +273,10 @@ function renderLine() {
     balance.append(el('p', { class: 'muted' }, t(account.iccid ? 'line.no_plan' : 'line.no_esim_yet')));
   }
   if (account.status === 'expired') balance.append(el('p', { class: 'message error' }, t('line.expired')));
+  // SES told us mail to this address bounced or drew a complaint: we stopped mailing it.
+  if (account.email_status && account.email_status !== 'ok') {
+    balance.append(el('p', { class: 'message error', id: 'email-unreachable' }, t('account.email_unreachable', { email: account.email })));
+  }
   $('#bundles').replaceChildren(...(account.bundles || []).map((bundle) => {
     const plan = lastPlanOf(bundle.region);
     const full = Math.max(bundle.remaining_data_mb, plan?.data_mb || 0) || 1;

@@ -10,12 +10,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 _local = threading.local()
 
@@ -29,7 +26,7 @@ def session() -> requests.Session:
     return found
 
 
-def parallel(function: Callable[[T], R], items: Iterable[T], threads: int = 4) -> list[R]:
+def parallel[T, R](function: Callable[[T], R], items: Iterable[T], threads: int = 4) -> list[R]:
     with ThreadPoolExecutor(max_workers=threads) as pool:
         return list(pool.map(function, items))
 

@@ -83,7 +83,7 @@ def _base_environment() -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_ENDPOINT_URL": CLOSED,
         "AWS_ENDPOINT_URL_DYNAMODB": CLOSED,
-        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
 

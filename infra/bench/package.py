@@ -1,4 +1,4 @@
-"""Point 6, package size: `sam build` (SAM CLI from .venv-tools; no Docker needed when Python 3.11
+"""Point 6, package size: `sam build` (SAM CLI from .venv-tools; no Docker needed when Python 3.13
 is on PATH) into a scratch folder, then each function's bundle and the layer zipped as `sam
 package` would (deflate). Where `sam build` is not available, the same dependency set is taken
 from this project's virtualenv instead, and the report says so.
@@ -19,7 +19,7 @@ from infra.bench.stats import ratio
 
 ROOT = Path(__file__).resolve().parents[2]
 SAM = ROOT / ".venv-tools" / "bin" / "sam"
-# In the python3.11 runtime already (its boto3 and what boto3 needs).
+# In the python3.13 runtime already (its boto3 and what boto3 needs).
 RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "urllib3", "dateutil", "six")
 LAMBDA_LIMIT_UNZIPPED_MB = 250  # function plus all its layers
 
@@ -60,8 +60,8 @@ def _heaviest(layer: Path, top: int = 6) -> list[dict[str, Any]]:
 def sam_build(build_dir: Path, cache_dir: Path) -> tuple[bool, str]:
     if not SAM.exists():
         return False, f"{SAM} not found (make validate installs it)"
-    if shutil.which("python3.11") is None and not _python311_on_path():
-        return False, "python3.11 is not on PATH"
+    if subprocess.run([str(ROOT / "infra" / "find_python.sh"), "3.13"], capture_output=True).returncode != 0:
+        return False, "no python3.13 (on PATH or under pyenv) to build the layer with"
     command = [
         str(SAM),
         "build",
@@ -79,14 +79,6 @@ def sam_build(build_dir: Path, cache_dir: Path) -> tuple[bool, str]:
     if answer.returncode != 0:
         return False, (answer.stdout + answer.stderr)[-1500:]
     return True, "sam build (SAM CLI in .venv-tools), arm64 wheels for the layer"
-
-
-def _python311_on_path() -> bool:
-    try:
-        answer = subprocess.run(["python3", "--version"], capture_output=True, text=True)
-    except OSError:
-        return False
-    return answer.stdout.startswith("Python 3.11")
 
 
 def _venv_layer(scratch: Path) -> Path:

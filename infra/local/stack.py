@@ -55,6 +55,9 @@ PARAMETER_OVERRIDES = {
     "CheckoutCancelUrl": "{gateway}/app/?checkout=cancelled",
     "RenewUrl": "{gateway}/app/?renew={{plan_id}}",
     "CarrierApiUrl": "{carrier}",
+    "MailFrom": "renewals@example.com",
+    "CreateMailIdentity": "true",
+    "AlarmEmail": "alarms@example.com",
     # One minute, so a test can stage a stuck order and see reconciliation mend it.
     "StuckActivationMinutes": "1",
     "MailVisibilityTimeoutSeconds": "5",
@@ -287,6 +290,7 @@ class LocalPipeline:
         pools: dict[str, FunctionPool] = {}
         routes: list[Route] = []
         for spec in stack.functions():
+            _check_runtime(spec.logical_id, spec.runtime)
             config = FunctionConfig(
                 name=spec.name,
                 handler=spec.handler,
@@ -398,6 +402,17 @@ def _aws_environment(dynamodb_url: str, aws_url: str) -> dict[str, str]:
         "AWS_ENDPOINT_URL": aws_url,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
     }
+
+
+def _check_runtime(function: str, runtime: str) -> None:
+    """The local workers run on this interpreter, so it must be the template's runtime (same minor
+    version): otherwise the tests would pass on a Python the functions never run on."""
+    here = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if runtime != here:
+        raise StackError(
+            f"{function} runs on {runtime} but the local stack runs on {here}: "
+            "make the virtualenv with that Python (make clean && make bootstrap; infra/find_python.sh)"
+        )
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -16,6 +16,14 @@ import yaml
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 
+# Parameters a deployer must give (the template has no default, so a deploy cannot silently use a
+# placeholder); what the local tools use when they are not overridden. Never used by a deploy.
+LOCAL_REQUIRED_PARAMETERS = {
+    "MailFrom": "renewals@renewal.local",
+    "CarrierApiUrl": "http://127.0.0.1:9",  # make run and the tests override it with the simulator's URL
+    "AlarmEmail": "alarms@renewal.local",
+}
+
 
 # ---------------------------------------------------------------------------- loading
 class _CfnLoader(yaml.SafeLoader):
@@ -80,11 +88,12 @@ class SqsSourceSpec:
 
 @dataclass(frozen=True)
 class ScheduleSpec:
-    name: str
+    name: str  # the local scheduler's key: <function logical id>-<event name>, whatever the stack
     expression: str
     timezone: str
     input: str | None
     enabled: bool
+    physical_name: str = ""  # the template's Name (it carries the stack's name), as created in moto
 
 
 @dataclass
@@ -167,6 +176,8 @@ class LocalStack:
                 values[name] = overrides[name]
             elif "Default" in spec:
                 values[name] = spec["Default"]
+            elif name in LOCAL_REQUIRED_PARAMETERS:
+                values[name] = LOCAL_REQUIRED_PARAMETERS[name]
             else:
                 raise TemplateError(f"parameter {name} has no default and no local override")
             allowed = spec.get("AllowedValues")
@@ -382,7 +393,7 @@ class LocalStack:
                 name=properties.get("FunctionName") or self.physical_name(logical_id),
                 code_dir=(self.base_dir / properties["CodeUri"]).resolve(),
                 handler=properties["Handler"],
-                runtime=properties.get("Runtime", "python3.11"),
+                runtime=properties.get("Runtime", "python3.13"),
                 timeout=int(properties.get("Timeout", 3)),
                 memory=int(properties.get("MemorySize", 128)),
                 layer_dirs=layer_dirs,
@@ -419,7 +430,8 @@ class LocalStack:
             resolved = self.resolve(copy.deepcopy(props), where)
             spec.schedules.append(
                 ScheduleSpec(
-                    name=resolved.get("Name") or f"{spec.logical_id}-{name}",
+                    name=f"{spec.logical_id}-{name}",
+                    physical_name=resolved.get("Name") or f"{self.stack_name}-{spec.logical_id}-{name}"[:64],
                     expression=resolved["ScheduleExpression"],
                     timezone=resolved.get("ScheduleExpressionTimezone", "UTC"),
                     input=resolved.get("Input"),

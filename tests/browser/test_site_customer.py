@@ -133,3 +133,19 @@ def test_a_card_already_held_is_linked_on_a_phone_in_chinese(page: Page, site_ur
     form.locator("button[type=submit]").click()
     expect(page.locator("#link-message")).to_have_text("绑定成功，这张卡现在是您的号码。")
     expect(page.locator("#line-iccid")).to_have_text(card["iccid"])
+
+
+@pytest.mark.usefixtures("local_only")
+def test_a_customer_whose_mail_bounced_is_told_on_the_site(page: Page, site_url: str, outputs: dict[str, str]) -> None:
+    from tests.integration.test_bounce_path import queue, ses_bounce
+
+    email, password = new_credentials()
+    sign_up(page, site_url, email, password)
+    expect(page.locator("#line-status")).to_have_text("New")
+    expect(page.locator("#email-unreachable")).to_have_count(0)
+    queue(outputs, ses_bounce(email))  # SES's bounce, as the template's rule delivers it
+    page.wait_for_timeout(3000)  # mail_events marks the account within a second or two
+    open_site(page, site_url)  # still logged in (the tab's session): the page reads the account again
+    notice = page.locator("#email-unreachable")
+    expect(notice).to_contain_text("We could not reach your email", timeout=15_000)
+    expect(notice).to_contain_text(email)

@@ -216,6 +216,7 @@ def test_reconciliation_mends_lost_messages_and_webhooks_and_flags_what_the_netw
 
     report = reconcile(outputs, datetime.now(UTC) + timedelta(minutes=2))
     assert stuck in report["requeued"]
+    assert report["pool_available"] > 0  # the seeded online pool, counted on its sparse index (PoolLinesAvailable)
     assert lost in report["fulfilled"]
     flagged = {(f["kind"], f["iccid"]) for f in report["flagged"]}
     assert ("network_missing_bundle", forgotten["iccid"]) in flagged

@@ -74,8 +74,9 @@ from renewal.adapters.dynamodb_orders import DynamoEventLog, DynamoOrderStore
 from renewal.domain.lines import Bundle
 from renewal.domain.orders import Order, PlanSnapshot
 from renewal.ports import LineRecord, StaleWrite
+from renewal.domain.timeutil import claim_lease
 
-store, now = DynamoOrderStore(), datetime.now(UTC).replace(microsecond=123456)
+store, now = DynamoOrderStore(mail_claim_lease=claim_lease(60)), datetime.now(UTC).replace(microsecond=123456)
 found = {}
 
 

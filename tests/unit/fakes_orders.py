@@ -10,8 +10,9 @@ from typing import Any
 from renewal.adapters.stripe_payments import paid_session
 from renewal.domain.lines import Bundle
 from renewal.domain.mail import Mail
-from renewal.domain.orders import MAIL_CLAIM_LEASE, Order, PaidSession, require_move
+from renewal.domain.orders import Order, PaidSession, require_move
 from renewal.domain.reversals import Reversal
+from renewal.domain.timeutil import claim_lease
 from renewal.ports import InvalidEvent, LineRecord, PaymentProviderError, Refund, StaleWrite
 from tests.unit.fakes import FakeAccounts, FakeLines
 
@@ -144,7 +145,7 @@ class FakeOrders:
     def claim_mail(self, order_id: str, now: datetime) -> bool:
         self.calls.append("claim_mail")
         held = self.mail_claims.get(order_id)
-        if self.orders[order_id].mail_sent or (held is not None and held > now - MAIL_CLAIM_LEASE):
+        if self.orders[order_id].mail_sent or (held is not None and held > now - claim_lease(30)):
             return False
         self.mail_claims[order_id] = now
         return True
@@ -265,7 +266,7 @@ class FakeReversals:
 
     def claim_mail(self, reversal_id: str, now: datetime) -> bool:
         held = self.claims.get(reversal_id)
-        if self.items[reversal_id].mail_sent or (held is not None and held > now - MAIL_CLAIM_LEASE):
+        if self.items[reversal_id].mail_sent or (held is not None and held > now - claim_lease(30)):
             return False
         self.claims[reversal_id] = now
         return True

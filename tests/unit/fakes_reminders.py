@@ -9,7 +9,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from renewal.domain.lines import Bundle
-from renewal.domain.reminders import REMINDER_CLAIM_LEASE, ReminderMessage
+from renewal.domain.reminders import ReminderMessage
+from renewal.domain.timeutil import claim_lease
 from renewal.domain.usage import UsageRecord
 from renewal.ports import DueLine, LineRecord, StaleWrite
 from tests.unit.fakes import FakeLines
@@ -64,7 +65,7 @@ class FakeReminderLog:
 
     def claim(self, reminder_id: str, account_id: str, now: datetime) -> bool:
         held = self.claims.get(reminder_id)
-        if reminder_id in self.sent or (held is not None and held > now - REMINDER_CLAIM_LEASE):
+        if reminder_id in self.sent or (held is not None and held > now - claim_lease(60)):
             return False
         self.claims[reminder_id] = now
         return True

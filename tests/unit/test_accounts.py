@@ -53,6 +53,7 @@ def test_signing_up_takes_no_line(service: AccountService, stores) -> None:
         "remaining_data_mb": 0,
         "expires_at": None,
         "bundles": [],
+        "email_status": "ok",
     }
     assert stores[1].pool == set(POOL)  # the pool is untouched
     assert service.view(ALICE) == view  # the second call finds it

@@ -88,6 +88,9 @@ def test_reconciliation_fulfils_a_lost_webhook_requeues_a_stuck_order_and_flags_
     report: dict[str, Any] = reconciliation(world, issues).run(now)
     assert report["fulfilled"] == [lost["order_id"]]
     assert report["requeued"] == [stuck] and report["orders_waiting"] == 1
+    assert report["pool_available"] == len(world.lines.pool)  # the PoolLinesAvailable metric
+    world.lines.pool.update({"8900000000000000001", "8900000000000000002"})
+    assert reconciliation(world, issues).run(now)["pool_available"] == len(world.lines.pool) >= 2
     assert set(world.queue.sent) == {lost["order_id"], stuck}
     for order_id in world.queue.sent:
         world.activation.activate(order_id)

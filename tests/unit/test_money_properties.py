@@ -19,7 +19,7 @@ from renewal.domain.orders import VOIDED
 from renewal.domain.usage import draw_usage
 from renewal.ports import Refund
 from renewal.usecases.refunds import RefundBook
-from renewal.usecases.reversals import ReversalPush
+from renewal.usecases.reversals import ReversalPush, ReversalsPending
 from tests.unit.test_carrier_activation import paid
 from tests.unit.test_payments import ICCID, PLAN, World
 
@@ -80,7 +80,10 @@ class Line:
             self.orders.append(paid(world))
         elif kind == "activate" and (order_id := self.pick(op[1])):
             before = self.bundle
-            status = world.activation.activate(order_id)
+            try:
+                status = world.activation.activate(order_id)
+            except ReversalsPending:
+                return  # the delivery comes back once the line's reversals reached the carrier
             order = world.orders.orders[order_id]
             if status == "activated" and order.activated_at == world.now[0] and order.generation is not None:
                 if before is None or before.generation != order.generation:

@@ -53,7 +53,8 @@ def evaluate(value: Any, output: dict[str, Any], parameters: dict[str, Any] | No
             return NO_VALUE
         if name not in output["Parameters"]:
             return {"Ref": name}  # a resource: left as CloudFormation would see it
-        return given.get(name, output["Parameters"][name]["Default"])
+        # a required parameter (no default) stands as itself, as a deploy would have to give it
+        return given.get(name, output["Parameters"][name].get("Default", f"<{name}>"))
 
     def condition(name: str) -> bool:
         return bool(run(output["Conditions"][name]))

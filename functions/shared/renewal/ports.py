@@ -277,6 +277,18 @@ class Mailer(Protocol):
     def send(self, mail: Mail) -> None: ...
 
 
+class MailReputation(Protocol):
+    """Which addresses SES told us cannot be mailed (renewal.domain.mail_events), kept on the accounts."""
+
+    def mark_undeliverable(self, address: str, status: str, detail: str, at: datetime) -> int:
+        """Marks every account with this address; returns how many."""
+        ...
+
+    def email_status(self, address: str) -> str:
+        """ "ok", "bounced" or "complained"."""
+        ...
+
+
 # ---------------------------------------------------------------- reminders and usage
 @dataclass(frozen=True)
 class DueLine:

@@ -14,6 +14,9 @@ gc.disable()
 
 
 def ready() -> None:
-    """The end of a handler module: init is done."""
+    """The end of a handler module: init is done (and, with SnapStart, about to be snapshotted)."""
+    from renewal.snapstart import register_with_runtime
+
+    register_with_runtime()
     gc.freeze()
     gc.enable()

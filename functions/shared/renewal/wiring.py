@@ -15,6 +15,7 @@ from renewal.adapters.aws import prepare
 if TYPE_CHECKING:  # each factory imports its own: a handler loads only the use cases it runs
     from renewal.usecases.activation import Activation
     from renewal.usecases.checkout import CheckoutService, SyncLimit
+    from renewal.usecases.mail_events import MailEvents
     from renewal.usecases.payments import Fulfilment
     from renewal.usecases.reconciliation import Reconciliation
     from renewal.usecases.reminders import ReminderRun, ReminderSender
@@ -68,19 +69,22 @@ def fulfilment() -> Fulfilment:
 @cache
 def activation() -> Activation:
     from renewal.adapters.carrier import HttpCarrier
-    from renewal.adapters.dynamodb import DynamoLineStore
+    from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore
     from renewal.adapters.dynamodb_orders import DynamoOrderStore
     from renewal.adapters.dynamodb_reversals import DynamoReversalStore
-    from renewal.adapters.mail import SesMailer
+    from renewal.adapters.mail import DeliverableOnly, SesMailer
     from renewal.adapters.queue import SqsActivationQueue
+    from renewal.settings import claim_lease
     from renewal.usecases.activation import Activation
     from renewal.usecases.reversals import ReversalPush
 
     prepare("dynamodb", "secretsmanager")
-    orders, carrier, mailer = DynamoOrderStore(), HttpCarrier(), SesMailer()
+    lease = claim_lease()
+    orders, carrier = DynamoOrderStore(mail_claim_lease=lease), HttpCarrier()
+    mailer = DeliverableOnly(SesMailer(), DynamoAccountStore())
     return Activation(
         orders, DynamoLineStore(), mailer, carrier, SqsActivationQueue(),
-        reversals=ReversalPush(DynamoReversalStore(), orders, carrier, mailer),
+        reversals=ReversalPush(DynamoReversalStore(mail_claim_lease=lease), orders, carrier, mailer),
     )  # fmt: skip
 
 
@@ -107,18 +111,21 @@ def reminder_run() -> ReminderRun:
 def reminder_sender() -> ReminderSender:
     from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore
     from renewal.adapters.dynamodb_reminders import DynamoReminderLog
-    from renewal.adapters.mail import PacedMailer, SesMailer
+    from renewal.adapters.mail import DeliverableOnly, PacedMailer, SesMailer
+    from renewal.settings import claim_lease
     from renewal.usecases.reminders import ReminderSender
 
     prepare("dynamodb")
     # Each of the event source's concurrent senders takes its share of the account's SES rate.
     per_sender = float(os.environ.get("MAIL_SEND_RATE_PER_SECOND", "10")) / int(os.environ.get("MAIL_SENDERS", "1"))
+    accounts = DynamoAccountStore()
     return ReminderSender(
-        DynamoAccountStore(),
+        accounts,
         DynamoLineStore(),
-        DynamoReminderLog(),
-        PacedMailer(SesMailer(), per_sender),
-        os.environ.get("RENEW_URL", "https://example.com/app/?renew={plan_id}"),
+        DynamoReminderLog(claim_lease()),
+        # Skipped mails take no share of SES's rate.
+        DeliverableOnly(PacedMailer(SesMailer(), per_sender), accounts),
+        os.environ["RENEW_URL"],  # template.yaml: RenewUrl, or the stack's own site
     )
 
 
@@ -164,3 +171,12 @@ def reconciliation() -> Reconciliation:
         orders, orders, lines, lines, StripePayments(), fulfilment(), SqsActivationQueue(), HttpCarrier(),
         DynamoIssueLog(), settings, utc_now, DynamoReversalStore(), pool=lines,
     )  # fmt: skip
+
+
+@cache
+def mail_events() -> MailEvents:
+    from renewal.adapters.dynamodb import DynamoAccountStore
+    from renewal.usecases.mail_events import MailEvents
+
+    prepare("dynamodb")
+    return MailEvents(DynamoAccountStore())

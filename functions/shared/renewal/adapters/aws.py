@@ -17,14 +17,31 @@ from typing import Any
 import boto3
 import botocore.session
 
+from renewal.snapstart import after_restore
+
 _per_thread = threading.local()
+_every_client: list[Any] = []  # every thread's, for the restore hook
 
 
 def botocore_session() -> botocore.session.Session:
     session: botocore.session.Session | None = getattr(_per_thread, "botocore", None)
     if session is None:
         session = _per_thread.botocore = botocore.session.get_session()
+        _record_clients(session)
     return session
+
+
+def _record_clients(session: botocore.session.Session) -> None:
+    """Every client made on `session` (boto3's and PynamoDB's alike) is remembered, so a SnapStart
+    restore can empty their connection pools."""
+    create_client = session.create_client
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        made = create_client(*args, **kwargs)
+        _every_client.append(made)
+        return made
+
+    session.create_client = recorded
 
 
 def boto3_session() -> boto3.session.Session:
@@ -40,6 +57,14 @@ def client(service: str) -> Any:
     if service not in clients:
         clients[service] = boto3_session().client(service)
     return clients[service]
+
+
+@after_restore
+def _drop_connections() -> None:
+    """After a SnapStart restore the pooled sockets are dead: empty the pools (the clients, their
+    models and credentials stay; PynamoDB's connections use clients of the same sessions)."""
+    for made in _every_client:
+        made._endpoint.http_session.close()
 
 
 def prepare(*services: str) -> None:

@@ -26,6 +26,7 @@ from renewal.ports import (
     NetworkLine,
     ReversalRequest,
 )
+from renewal.snapstart import after_restore
 
 logger = Logger(child=True)
 metrics = Metrics()  # shares the handler's metric set; flushed by its log_metrics
@@ -67,6 +68,7 @@ class HttpCarrier:
         self._attempts = attempts
         self._backoff_s = backoff_s
         self._http = urllib3.PoolManager(retries=False, maxsize=4)
+        after_restore(self._http.clear)  # SnapStart: init's sockets are dead after a restore
 
     def add_bundle(self, request: BundleProvision) -> CarrierAdded:
         body = {"region": request.region, "data_mb": request.data_mb, "validity_seconds": request.validity_s}

@@ -34,6 +34,7 @@ from pynamodb.transactions import TransactWrite
 from renewal.adapters.aws import share_with_pynamodb
 from renewal.domain.accounts import Account
 from renewal.domain.lines import Bundle, Contribution
+from renewal.domain.mail_events import COMPLAINED, OK, worse
 from renewal.domain.plans import Plan
 from renewal.domain.reminders import recheck_after_write
 from renewal.domain.timeutil import from_iso, to_iso, utc_now
@@ -197,6 +198,9 @@ class AccountModel(Model):
     created_at = UTCInstantAttribute()
     expiry_reminders = BooleanAttribute(default=True)
     low_data_reminders = BooleanAttribute(default=True)
+    email_status = UnicodeAttribute(null=True)  # absent: ok (renewal.domain.mail_events)
+    email_status_at = UTCInstantAttribute(null=True)
+    email_status_detail = UnicodeAttribute(null=True)
     by_email = AccountsByEmail()
 
     def to_record(self) -> AccountRecord:
@@ -210,6 +214,7 @@ class AccountModel(Model):
                 created_at=self.created_at,
                 expiry_reminders=self.expiry_reminders is not False,
                 low_data_reminders=self.low_data_reminders is not False,
+                email_status=self.email_status or "ok",
             ),
         )
 
@@ -445,6 +450,39 @@ class DynamoAccountStore:
     def with_email(self, email: str, limit: int) -> list[AccountRecord]:
         keys = AccountModel.by_email.query(email.strip().lower(), limit=limit)
         return [record for key in keys if (record := self.get(key.account_id)) is not None]
+
+    # ------------------------------------------------------------ mail reputation (MailReputation)
+    def _ids_by_email(self, address: str) -> list[str]:
+        return [key.account_id for key in AccountModel.by_email.query(address.strip().lower())]
+
+    def mark_undeliverable(self, address: str, status: str, detail: str, at: datetime) -> int:
+        """Marks every account with this address; a complaint is never downgraded to a bounce."""
+        marked = 0
+        for account_id in self._ids_by_email(address):
+            try:
+                AccountModel(account_id=account_id).update(
+                    actions=[
+                        AccountModel.email_status.set(status),
+                        AccountModel.email_status_at.set(at),
+                        AccountModel.email_status_detail.set(detail),
+                    ],
+                    condition=AccountModel.account_id.exists()
+                    & (AccountModel.email_status.does_not_exist() | (AccountModel.email_status != COMPLAINED)),
+                )
+                marked += 1
+            except UpdateError as error:
+                if not condition_failed(error):
+                    raise
+        return marked
+
+    def email_status(self, address: str) -> str:
+        """The worst status of the accounts with this address ("ok" when none is marked)."""
+        status = OK
+        for account_id in self._ids_by_email(address):
+            record = self.get(account_id, consistent=False)
+            if record is not None:
+                status = worse(status, record.account.email_status)
+        return status
 
     def create(self, account: Account) -> None:
         try:

@@ -33,7 +33,7 @@ from renewal.adapters.dynamodb import (
 from renewal.adapters.dynamodb_reversals import save_reversal
 from renewal.domain.errors import InvalidInput
 from renewal.domain.lines import Bundle
-from renewal.domain.orders import MAIL_CLAIM_LEASE, Order, PlanSnapshot, require_move
+from renewal.domain.orders import Order, PlanSnapshot, require_move
 from renewal.domain.reversals import Reversal
 from renewal.ports import AccountHasLine, LineRecord, LineTaken, StaleWrite
 
@@ -252,6 +252,11 @@ def _actions(changes: dict[str, Any]) -> list[Any]:
 
 
 class DynamoOrderStore:
+    def __init__(self, mail_claim_lease: timedelta | None = None) -> None:
+        """`mail_claim_lease`: how long a confirmation-mail claim holds (renewal.settings.claim_lease);
+        only the activation worker, which claims mails, needs one."""
+        self._mail_claim_lease = mail_claim_lease
+
     def create(self, order: Order) -> None:
         OrderModel.from_order(order).save(condition=OrderModel.order_id.does_not_exist())
 
@@ -378,8 +383,10 @@ class DynamoOrderStore:
         return [key.order_id for key in OrderModel.by_awaiting.query(AWAITING, OrderModel.paid_at < paid_before)]
 
     def claim_mail(self, order_id: str, now: datetime) -> bool:
+        if self._mail_claim_lease is None:
+            raise RuntimeError("claiming a mail needs the store built with mail_claim_lease")
         return claim_mail_on(
-            OrderModel(order_id=order_id), OrderModel.mail_claimed_at, OrderModel.mail_sent, now, MAIL_CLAIM_LEASE
+            OrderModel(order_id=order_id), OrderModel.mail_claimed_at, OrderModel.mail_sent, now, self._mail_claim_lease
         )
 
     def release_mail(self, order_id: str, claimed_at: datetime) -> None:

@@ -26,7 +26,6 @@ from renewal.adapters.dynamodb import (
     line_bundles_update,
 )
 from renewal.domain.lines import Bundle
-from renewal.domain.reminders import REMINDER_CLAIM_LEASE
 from renewal.domain.usage import UsageRecord
 from renewal.ports import DueLine, LineRecord, StaleWrite
 
@@ -115,6 +114,10 @@ class DynamoReminderIndex:
 
 
 class DynamoReminderLog:
+    def __init__(self, claim_lease: timedelta) -> None:
+        """`claim_lease`: how long a sender's claim holds (renewal.settings.claim_lease)."""
+        self._claim_lease = claim_lease
+
     def claim(self, reminder_id: str, account_id: str, now: datetime) -> bool:
         try:
             ReminderLogModel(reminder_id=reminder_id).update(
@@ -126,7 +129,7 @@ class DynamoReminderLog:
                 condition=ReminderLogModel.sent_at.does_not_exist()
                 & (
                     ReminderLogModel.claimed_at.does_not_exist()
-                    | (ReminderLogModel.claimed_at < now - REMINDER_CLAIM_LEASE)
+                    | (ReminderLogModel.claimed_at < now - self._claim_lease)
                 ),
             )
         except UpdateError as error:

@@ -3,7 +3,7 @@ in the sparse `by_pending` index until pushed to the carrier and mailed."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -21,7 +21,6 @@ from renewal.adapters.dynamodb import (
     release_mail_on,
     reminder_shard,
 )
-from renewal.domain.orders import MAIL_CLAIM_LEASE
 from renewal.domain.reversals import DONE, PENDING, Reversal
 from renewal.domain.timeutil import utc_now
 
@@ -116,6 +115,10 @@ def save_reversal(transaction: TransactWrite, reversal: Reversal) -> None:
 
 
 class DynamoReversalStore:
+    def __init__(self, mail_claim_lease: timedelta | None = None) -> None:
+        """`mail_claim_lease`: how long a claim on a reversal's mail holds (renewal.settings.claim_lease)."""
+        self._mail_claim_lease = mail_claim_lease
+
     def get(self, reversal_id: str) -> Reversal | None:
         try:
             return ReversalModel.get(reversal_id, consistent_read=True).to_reversal()
@@ -126,8 +129,10 @@ class DynamoReversalStore:
         ReversalModel(reversal_id=reversal_id).update(actions=[ReversalModel.carrier_done.set(True)])
 
     def claim_mail(self, reversal_id: str, now: datetime) -> bool:
+        if self._mail_claim_lease is None:
+            raise RuntimeError("claiming a mail needs the store built with mail_claim_lease")
         item = ReversalModel(reversal_id=reversal_id)
-        return claim_mail_on(item, ReversalModel.mail_claimed_at, ReversalModel.mail_sent, now, MAIL_CLAIM_LEASE)
+        return claim_mail_on(item, ReversalModel.mail_claimed_at, ReversalModel.mail_sent, now, self._mail_claim_lease)
 
     def release_mail(self, reversal_id: str, claimed_at: datetime) -> None:
         item = ReversalModel(reversal_id=reversal_id)

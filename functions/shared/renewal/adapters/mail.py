@@ -6,8 +6,16 @@ import os
 import time
 from typing import Any
 
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
 from renewal.adapters.aws import client
 from renewal.domain.mail import Mail
+from renewal.domain.mail_events import OK
+from renewal.ports import MailReputation
+
+logger = Logger(child=True)
+metrics = Metrics()  # shares the handler's metric set; flushed by its log_metrics
 
 
 class SesMailer:
@@ -15,8 +23,11 @@ class SesMailer:
         self._client: Any = client("sesv2")  # made now (at init), on the shared session
 
     def send(self, mail: Mail) -> None:
+        # The configuration set routes SES's bounce and complaint events back to us (template.yaml).
+        configuration_set = os.environ.get("MAIL_CONFIGURATION_SET")
         self._client.send_email(
             FromEmailAddress=os.environ["MAIL_FROM"],
+            **({"ConfigurationSetName": configuration_set} if configuration_set else {}),
             Destination={"ToAddresses": [mail.to]},
             Content={
                 "Simple": {
@@ -47,3 +58,22 @@ class PacedMailer:
             self._sleep(wait)
         self._next_at = max(self._clock(), self._next_at) + self._interval
         self._inner.send(mail)
+
+
+class DeliverableOnly:
+    """Sends through `inner` only to addresses SES has not bounced or complained about; a skipped
+    mail counts as handled (its caller marks it sent) and is counted in the MailsSkipped metric.
+    Every mail the pipeline sends goes through one of these (renewal.wiring)."""
+
+    def __init__(self, inner: Any, reputation: MailReputation) -> None:
+        self._inner = inner
+        self._reputation = reputation
+
+    def send(self, mail: Mail) -> None:
+        status = self._reputation.email_status(mail.to)
+        if status != OK:
+            logger.info("mail skipped: the address is undeliverable", extra={"status": status})
+            metrics.add_metric(name="MailsSkipped", unit=MetricUnit.Count, value=1)
+            return
+        self._inner.send(mail)
+        metrics.add_metric(name="MailsSent", unit=MetricUnit.Count, value=1)

@@ -13,6 +13,7 @@ import stripe
 from renewal.adapters.secrets import json_secret
 from renewal.domain.orders import Order, PaidSession
 from renewal.ports import InvalidEvent, PaymentProviderError, Refund
+from renewal.snapstart import after_restore
 
 SIGNATURE_TOLERANCE_S = 300
 
@@ -27,6 +28,10 @@ class StripePayments:
         test hands in its own."""
         self._client: stripe.StripeClient | None = None
         self._secret = secret
+        after_restore(self._forget_client)  # SnapStart: its HTTP session's sockets are dead
+
+    def _forget_client(self) -> None:
+        self._client = None
 
     @property
     def client(self) -> stripe.StripeClient:

@@ -46,6 +46,9 @@ class Account:
     created_at: datetime
     expiry_reminders: bool = True
     low_data_reminders: bool = True
+    # "ok", or "bounced" / "complained" once SES told us mail to `email` cannot be delivered
+    # (renewal.domain.mail_events): no more mail goes there, and the site says so.
+    email_status: str = "ok"
 
     def preferences(self) -> dict[str, Any]:
         return {
@@ -76,4 +79,5 @@ def account_view(account: Account, bundles: Sequence[Bundle], now: datetime) -> 
         "remaining_data_mb": balance.remaining_data_mb,
         "expires_at": to_iso(balance.expires_at) if balance.expires_at else None,
         "bundles": [b.to_view() for b in balance.bundles],
+        "email_status": account.email_status,
     }

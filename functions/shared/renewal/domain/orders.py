@@ -29,10 +29,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-# A confirmation-mail claim older than this belongs to a dead worker (twice activate's 30 s timeout).
-MAIL_CLAIM_LEASE = timedelta(seconds=60)
-
-
 def can_move(current: str, target: str) -> bool:
     return target in TRANSITIONS.get(current, frozenset())
 

@@ -172,7 +172,3 @@ def low_data_alert(iccid: str, bundle: Bundle, policy: ReminderPolicy) -> tuple[
             key = ReminderKey(iccid, bundle.region, to_iso(bundle.validity_began_at), low_data_kind(percent))
             return replace(bundle, alerted_percent=percent), key
     return bundle, None
-
-
-# A reminder claim older than this belongs to a dead sender (twice the sender's 60 s timeout).
-REMINDER_CLAIM_LEASE = timedelta(seconds=120)

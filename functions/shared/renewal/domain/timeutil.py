@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def utc_now() -> datetime:
@@ -20,3 +20,9 @@ def from_iso(text: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"time without a zone: {text!r}")
     return moment.astimezone(UTC)
+
+
+def claim_lease(function_timeout_seconds: float) -> timedelta:
+    """A claim (on a mail about to be sent) older than twice the claiming worker's timeout belongs
+    to a worker that died: Lambda has stopped it by then, so another delivery may take it over."""
+    return timedelta(seconds=2 * function_timeout_seconds)

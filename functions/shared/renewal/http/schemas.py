@@ -52,6 +52,9 @@ class AccountOut(BaseModel):
     remaining_data_mb: int
     expires_at: str | None
     bundles: list[BundleOut]
+    email_status: Literal["ok", "bounced", "complained"] = Field(
+        description="bounced or complained: our mail to this address could not be delivered, so none is sent"
+    )
 
 
 class LinkLineIn(BaseModel):

@@ -18,6 +18,10 @@ from renewal.ports import Carrier, Mailer, OrderStore, ReversalRequest, Reversal
 logger = Logger(child=True)
 
 
+class ReversalsPending(Exception):
+    """The line has reversals still to reach the carrier before anything is added: retry later."""
+
+
 class MailPending(Exception):
     """Another delivery holds this reversal's mail claim and has not sent it yet: try again later."""
 
@@ -64,9 +68,15 @@ class ReversalPush:
         return DONE
 
     def push_pending(self, iccid: str) -> None:
-        """Every reversal still pending for the line, oldest first (before anything is added)."""
-        for reversal in self._reversals.pending_for_line(iccid):
-            self.push(reversal.reversal_id)
+        """The line's oldest pending reversal, before anything is added to the line; if more are
+        still pending, ReversalsPending (the activation comes back once they are through: one
+        carrier call besides its own per delivery keeps the worker within its timeout)."""
+        pending = self._reversals.pending_for_line(iccid)
+        if not pending:
+            return
+        self.push(pending[0].reversal_id)
+        if len(pending) > 1:
+            raise ReversalsPending(f"{len(pending) - 1} more reversals of {iccid} go to the carrier first")
 
     def _mail(self, reversal_id: str) -> bool:
         claimed_at = self._clock()
