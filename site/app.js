@@ -213,7 +213,7 @@ function lastPlanOf(region) {
   return null;
 }
 
-function ring(fraction, main, sub) {
+function ring(fraction, headline, sub) {
   const radius = 52;
   const circumference = 2 * Math.PI * radius;
   const ns = 'http://www.w3.org/2000/svg';
@@ -221,7 +221,7 @@ function ring(fraction, main, sub) {
   svg.setAttribute('viewBox', '0 0 120 120');
   svg.setAttribute('class', 'ring');
   svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', `${main} ${sub}`);
+  svg.setAttribute('aria-label', `${headline} ${sub}`);
   const track = document.createElementNS(ns, 'circle');
   const arc = document.createElementNS(ns, 'circle');
   for (const circle of [track, arc]) {
@@ -236,7 +236,7 @@ function ring(fraction, main, sub) {
   svg.append(track);
   if (fraction > 0) svg.append(arc);
   return el('div', { class: 'ring-box' }, svg,
-    el('div', { class: 'ring-text' }, el('strong', { 'data-testid': 'remaining' }, main), el('span', {}, sub)));
+    el('div', { class: 'ring-text' }, el('strong', { 'data-testid': 'remaining' }, headline), el('span', {}, sub)));
 }
 
 function daysLeft(iso) {
