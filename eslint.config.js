@@ -26,5 +26,6 @@ export default [
   {
     files: ['site/sw.js'],
     languageOptions: { sourceType: 'script', globals: { ...globals.serviceworker } },
+    rules: { 'no-implicit-globals': 'off' }, // a service worker script is a global scope of its own
   },
 ];

@@ -94,7 +94,7 @@ def void_sale(order_id: Annotated[str, Path(max_length=64)], body: Annotated[Voi
     responses=ERROR_RESPONSES,
 )
 def store_receipt(receipt_no: Annotated[str, Path(max_length=64)]) -> Response[str]:
-    return receipt_response(app, sales.receipt(caller(app), receipt_no))
+    return receipt_response(app, *sales.receipt_page(caller(app), receipt_no))
 
 
 @app.get(

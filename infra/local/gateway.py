@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -28,6 +28,7 @@ from infra.local.jwt_authorizer import (
     verify,
 )
 from infra.local.lambda_runtime import InvocationError
+from infra.local.process import QuietHTTPServer
 
 log = logging.getLogger("gateway")
 
@@ -89,7 +90,7 @@ class LocalHttpApi:
         # a deployed site gets the same file from the stack's outputs (README "Website").
         self._site_config = site_config
         self._local_control = local_control
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server = QuietHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         # A short poll interval makes stop() prompt (shutdown waits for the next poll).
         self._thread = threading.Thread(

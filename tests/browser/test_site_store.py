@@ -122,7 +122,10 @@ def test_an_iccid_with_a_wrong_check_digit_is_called_mistyped(
     wrong = iccid[:-1] + str((int(iccid[-1]) + 1) % 10)
     sale = page.locator("#sale-form")
     sale.locator("[name=customer]").fill(wrong)
-    mistyped = "This ICCID does not add up (its check digit is wrong): the number is mistyped. Rescan the card or type it again."
+    mistyped = (
+        "This ICCID does not add up (its check digit is wrong): the number is mistyped. "
+        "Rescan the card or type it again."
+    )
     expect(page.locator("#customer-hint")).to_have_text(mistyped)
     sale.locator("[name=plan]").select_option("asia-daily-1gb")
     sale.locator("[name=cash]").fill("50")

@@ -61,3 +61,20 @@ def test_the_service_list_is_moto_s_own() -> None:
     from moto import backends
 
     assert set(backends.list_of_moto_modules()) >= {"sqs", "ses", "cognitoidp", "secretsmanager", "scheduler"}
+
+
+def test_resend_confirmation_code_answers_as_cognito_does() -> None:
+    with mock_aws():
+        idp = boto3.client("cognito-idp", region_name="us-east-1")
+        pool = idp.create_user_pool(PoolName="p", AutoVerifiedAttributes=["email"])["UserPool"]["Id"]
+        client = idp.create_user_pool_client(UserPoolId=pool, ClientName="web")["UserPoolClient"]["ClientId"]
+        idp.sign_up(
+            ClientId=client, Username="a@example.com", Password="Pass-word-123",
+            UserAttributes=[{"Name": "email", "Value": "a@example.com"}],
+        )  # fmt: skip
+        sent = idp.resend_confirmation_code(ClientId=client, Username="a@example.com")
+        assert sent["CodeDeliveryDetails"] == {
+            "Destination": "a@example.com", "DeliveryMedium": "EMAIL", "AttributeName": "email",
+        }  # fmt: skip
+        with pytest.raises(idp.exceptions.UserNotFoundException):
+            idp.resend_confirmation_code(ClientId=client, Username="nobody@example.com")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import cache
 
+from renewal.domain.receipts import Seller
 from renewal.domain.reminders import ReminderPolicy
 
 
@@ -12,3 +13,14 @@ from renewal.domain.reminders import ReminderPolicy
 def reminder_policy() -> ReminderPolicy:
     """Reminder thresholds: ExpiryReminderDays and LowDataAlertPercents in template.yaml."""
     return ReminderPolicy.parse(os.environ.get("EXPIRY_REMINDER_DAYS"), os.environ.get("LOW_DATA_ALERT_PERCENTS"))
+
+
+@cache
+def online_seller() -> Seller:
+    """Who sells online, as receipts name them: SELLER_NAME, SELLER_ADDRESS and SELLER_TAX_ID
+    (template.yaml's SellerName, SellerAddress and SellerTaxId)."""
+    return Seller(
+        name=os.environ.get("SELLER_NAME") or "My eSIM Ltd",
+        address=os.environ.get("SELLER_ADDRESS") or "",
+        tax_id=os.environ.get("SELLER_TAX_ID") or "",
+    )
