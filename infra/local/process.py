@@ -16,8 +16,8 @@ _PR_SET_PDEATHSIG = 1
 def child_preexec() -> None:
     """Runs in each child before exec: Linux sends it SIGTERM when the thread that started it
     ends, so only call it from the main thread (the stack's emulators). Ctrl-C in the terminal is
-    for the stack alone (it stops its children in order), so the child ignores SIGINT: Java and
-    Python keep a signal ignored at start-up ignored."""
+    for the stack alone (it stops its children in order): the children run in sessions of their
+    own, and ignore SIGINT besides."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):

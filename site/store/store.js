@@ -70,8 +70,9 @@ async function enter() {
     say($('#sale-error'), describe(error));
   }
   fillSaleForm();
-  await loadReport(todayInStore());
+  // Focus first: a clerk who starts typing while the report loads keeps typing where they are.
   form().customer.focus();
+  await loadReport(todayInStore());
 }
 
 // ------------------------------------------------------------------ the sale

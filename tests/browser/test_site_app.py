@@ -239,6 +239,46 @@ def test_a_not_paid_order_offers_pay_now_and_cancel_and_the_filters_agree_and_su
     expect(order.get_by_test_id("order-status")).to_have_text("未付款")
 
 
+@pytest.mark.usefixtures("local_only")
+def test_a_receipt_is_in_the_customers_language_names_the_seller_and_prints_at_phone_width(
+    browser: Browser, site_url: str
+) -> None:
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
+    context.set_default_timeout(20_000)
+    try:
+        page = context.new_page()
+        open_site(page, site_url)
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")  # the browser's language
+        sign_up(page, site_url, *new_credentials())
+        buy_and_pay(page, "asia-daily-1gb", "HKD", region="ASIA")
+        expect(page.locator("#success-status")).to_have_text("您的套餐已生效。", timeout=ACTIVATION_TIMEOUT_MS)
+        page.locator("#success-continue").click()
+        expect(page.locator("#line-balance").get_by_test_id("time-left")).to_have_text("剩余 1 天")
+        page.locator("#order-list li").first.get_by_role("button", name="收据").click()
+        frame = page.frame_locator("#receipt-frame")
+        expect(frame.locator("html")).to_have_attribute("lang", "zh-CN")
+        body = frame.locator("body")
+        expect(frame.locator("h1")).to_have_text("收据")
+        for text in ("My eSIM Ltd", "税号", "已生效", "亚洲套餐有效期至", "1 天"):
+            expect(body).to_contain_text(text)
+        assert "activated" not in body.inner_text()
+
+        # The receipt page on its own at phone width: nothing sideways, text clear of the edge.
+        receipt = page.evaluate("document.querySelector('#receipt-frame').srcdoc")
+        phone = context.new_page()
+        phone.set_content(receipt)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        left = phone.evaluate(
+            "Math.min(...[...document.querySelectorAll('th, td, h1, p')].map((e) => e.getBoundingClientRect().left))"
+        )
+        right = phone.evaluate(
+            "Math.max(...[...document.querySelectorAll('th, td, h1, p')].map((e) => e.getBoundingClientRect().right))"
+        )
+        assert left >= 12 and right <= PHONE["width"] - 12, (left, right)
+    finally:
+        context.close()
+
+
 # ------------------------------------------------------------------ the first run
 
 

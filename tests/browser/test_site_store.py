@@ -86,7 +86,17 @@ def test_a_voided_sale_asks_a_reason_in_the_page_and_says_what_to_give_back(
     expect(page.locator("#void-sale")).to_be_hidden()
     expect(void).to_be_hidden()
     page.locator("#print-receipt").click()
-    expect(page.frame_locator("#receipt-frame").locator("body")).to_contain_text("wrong plan")
+    receipt = page.frame_locator("#receipt-frame").locator("body")
+    expect(receipt).to_contain_text("wrong plan")
+    expect(receipt).to_contain_text("Voided")  # in words
+    # The store is the seller, with its tax number; the clerk by name, never an id.
+    for text in ("Hong Kong Airport, Terminal 1", "Tax number: BR 31234567-001", "Served by", "Mei Chan"):
+        expect(receipt).to_contain_text(text)
+    staff_id = page.evaluate(
+        "JSON.parse(atob(JSON.parse(sessionStorage.getItem('renewal.staff')).idToken.split('.')[1]"
+        ".replace(/-/g, '+').replace(/_/g, '/'))).sub"
+    )
+    assert staff_id and staff_id not in receipt.inner_text()
 
 
 def test_a_day_without_sales_or_with_only_voided_ones_says_so_with_zero_totals(
