@@ -607,7 +607,10 @@ async function cancelOrder(order, button) {
 
 async function openReceipt(order) {
   try {
-    const html = await state.api('GET', `/orders/${encodeURIComponent(order.order_id)}/receipt`, { accept: 'text/html' });
+    // In the language the page is read in (the API falls back to the account's).
+    const html = await state.api('GET', `/orders/${encodeURIComponent(order.order_id)}/receipt`, {
+      accept: 'text/html', headers: { 'Accept-Language': i18n.lang() },
+    });
     showReceipt($('#receipt-dialog'), t('receipt.title', { number: order.receipt_no }), html);
   } catch (error) {
     say($('#orders-error'), describe(error));

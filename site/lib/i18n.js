@@ -510,7 +510,8 @@ export function timeZone() {
 
 export function dateTime(iso) {
   return new Intl.DateTimeFormat(current, {
-    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short', timeZone: zone,
+    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    timeZoneName: 'short', timeZone: zone,
   }).format(new Date(iso));
 }
 

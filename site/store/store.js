@@ -196,7 +196,9 @@ function renderSaleDone() {
 async function printReceipt() {
   const sold = state.sale;
   await busy($('#sale-done'), $('#done-message'), async () => {
-    const html = await state.api('GET', `/store/receipts/${encodeURIComponent(sold.receipt_no)}`, { accept: 'text/html' });
+    const html = await state.api('GET', `/store/receipts/${encodeURIComponent(sold.receipt_no)}`, {
+      accept: 'text/html', headers: { 'Accept-Language': i18n.lang() },
+    });
     showReceipt($('#receipt-dialog'), t('receipt.title', { number: sold.receipt_no }), html);
   });
 }

@@ -262,9 +262,15 @@ def test_a_receipt_is_in_the_customers_language_names_the_seller_and_prints_at_p
         for text in ("My eSIM Ltd", "税号", "已生效", "亚洲套餐有效期至", "1 天"):
             expect(body).to_contain_text(text)
         assert "activated" not in body.inner_text()
+        receipt = page.evaluate("document.querySelector('#receipt-frame').srcdoc")
+        # Read in English, the same receipt comes in English.
+        page.locator("#receipt-dialog [data-receipt-close]").click()
+        page.get_by_role("button", name="English").click()
+        page.locator("#order-list li").first.get_by_role("button", name="Receipt").click()
+        expect(frame.locator("h1")).to_have_text("Receipt")
+        expect(body).to_contain_text("Active")
 
         # The receipt page on its own at phone width: nothing sideways, text clear of the edge.
-        receipt = page.evaluate("document.querySelector('#receipt-frame').srcdoc")
         phone = context.new_page()
         phone.set_content(receipt)
         assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -5,7 +5,7 @@ import pytest
 
 from renewal.domain.errors import Conflict, InvalidInput
 from renewal.domain.orders import ACTIVATED, VOIDED, Order, PlanSnapshot, apply_refund
-from renewal.domain.receipts import Seller, receipt_html
+from renewal.domain.receipts import Seller, asked_language, receipt_html
 from renewal.domain.stores import Store, change_due, daily_report, require_store_currency, require_voidable
 
 STORE = Store("HKG-T1", "Airport T1", "Chek Lap Kok", "HKD", "Asia/Hong_Kong", "BR 31234567-001")
@@ -86,6 +86,13 @@ def test_a_receipt_is_in_the_customers_language_with_statuses_in_words() -> None
     assert "voided" not in page and "Receipt" not in page
     english = receipt_html(replace(web, locale="en", status="expired"), ONLINE)
     assert "Not paid" in english and "1 day)" in english and "1 days" not in english
+
+
+def test_a_client_may_ask_for_the_receipt_in_the_language_it_shows() -> None:
+    assert asked_language("zh-CN,zh;q=0.9,en;q=0.8") == "zh-CN"
+    assert asked_language("en-US") == "en" and asked_language("fr-FR") is None and asked_language(None) is None
+    assert '<html lang="zh-CN">' in receipt_html(SALE, STORE.seller(), locale=asked_language("zh-CN"))
+    assert '<html lang="en">' in receipt_html(SALE, STORE.seller(), locale=asked_language("de"))
 
 
 def test_the_receipt_shows_the_expiry_of_the_plan_sold_and_fits_a_phone() -> None:

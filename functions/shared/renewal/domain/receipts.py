@@ -124,6 +124,15 @@ def language(locale: str | None) -> str:
     return "zh-CN" if (locale or "").lower().startswith("zh") else "en"
 
 
+def asked_language(accept_language: str | None) -> str | None:
+    """The receipt language a client asks for with Accept-Language (its first choice, when it is
+    one we write), else None: the order's own language."""
+    first = (accept_language or "").split(",")[0].split(";")[0].strip().lower()
+    if first.startswith("zh"):
+        return "zh-CN"
+    return "en" if first.startswith("en") else None
+
+
 def status_words(status: str, locale: str) -> str:
     texts = _TEXTS[language(locale)]
     return texts.get(f"status.{status}", status.replace("_", " "))
@@ -133,9 +142,10 @@ def _data(mb: int) -> str:
     return f"{mb / 1024:g} GB" if mb >= 1024 else f"{mb:,} MB"
 
 
-def receipt_html(order: Order, seller: Seller, *, staff_name: str | None = None) -> str:
-    """The receipt in the order's language and time zone (the customer's, or the store's)."""
-    lang = language(order.locale)
+def receipt_html(order: Order, seller: Seller, *, staff_name: str | None = None, locale: str | None = None) -> str:
+    """The receipt in the order's time zone (the customer's, or the store's) and in `locale`, by
+    default the order's language (the customer's)."""
+    lang = language(locale or order.locale)
     texts = _TEXTS[lang]
     zone = ZoneInfo(order.time_zone)
 
