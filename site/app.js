@@ -77,6 +77,7 @@ function signOut(message) {
   state.account = null;
   state.orders = [];
   state.nextCursor = null;
+  state.offlineAt = null;
   i18n.setTimeZone(undefined);
   $('#line-balance').replaceChildren();
   $('#bundles').replaceChildren();
