@@ -10,7 +10,7 @@ TOOLS := .venv-tools
 CHECKOV := .venv-checkov
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt functions/shared/requirements.txt requirements.lock | sha1sum | cut -c1-12)
 
-.PHONY: help run remind reconcile redrive test bench chromium unit lint format validate openapi openapi-check lock clean stop-hint bootstrap
+.PHONY: help run remind reconcile redrive test bench chromium unit lint eslint format validate openapi openapi-check lock clean stop-hint bootstrap
 
 help:
 	@echo "make run        start the whole pipeline locally (installs what it needs)"
@@ -20,7 +20,7 @@ help:
 	@echo "make test       lint-free unit, integration and end-to-end tests (starts its own stack)"
 	@echo "make unit       only the fast domain tests"
 	@echo "make bench      cold start, latency, throughput, cost, reminder scaling, package size -> BENCHMARKS.md"
-	@echo "make lint       ruff, mypy, import contracts, OpenAPI drift check"
+	@echo "make lint       ESLint (site/), ruff, mypy, import contracts, OpenAPI drift check"
 	@echo "make validate   cfn-lint (with infra/cfn_rules), sam validate --lint and checkov on template.yaml (own venvs)"
 	@echo "make openapi    regenerate openapi.json from the code"
 
@@ -56,7 +56,17 @@ chromium:
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit -q
 
-lint: $(STAMP)
+# ESLint for site/, pinned in package.json / package-lock.json, installed here by npm ci.
+ESLINT_STAMP := node_modules/.installed-$(shell cat package-lock.json | sha1sum | cut -c1-12)
+
+$(ESLINT_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+eslint: $(ESLINT_STAMP)
+	node_modules/.bin/eslint site
+
+lint: $(STAMP) eslint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy functions infra tests
@@ -92,4 +102,4 @@ lock: $(STAMP)
 	@{ head -2 requirements.lock; $(VENV)/bin/pip freeze --exclude-editable; } > requirements.lock.new && mv requirements.lock.new requirements.lock
 
 clean:
-	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .local infra/local/node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) $(CHECKOV) .local node_modules infra/local/node_modules .pytest_cache .mypy_cache .ruff_cache

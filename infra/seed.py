@@ -144,6 +144,7 @@ DEMO_STORES = (
         "address": "1 Sky Plaza Road, Chek Lap Kok, Hong Kong",
         "currency": "HKD",
         "time_zone": "Asia/Hong_Kong",
+        "tax_id": "BR 31234567-001",
     },
     {
         "store_id": "HKG-IFC",
@@ -151,6 +152,7 @@ DEMO_STORES = (
         "address": "8 Finance Street, Central, Hong Kong",
         "currency": "HKD",
         "time_zone": "Asia/Hong_Kong",
+        "tax_id": "BR 31234567-002",
     },
 )
 

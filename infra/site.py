@@ -32,7 +32,11 @@ CONTENT_TYPES = {
     ".svg": "image/svg+xml",
     ".png": "image/png",
     ".ico": "image/x-icon",
+    ".webmanifest": "application/manifest+json",
 }
+# Revalidated on every visit: the pages, and the service worker (a stale one would keep serving
+# an old shell).
+NO_CACHE = {"sw.js"}
 
 
 def cognito_endpoint(region: str) -> str:
@@ -80,7 +84,7 @@ def publish(
     written = []
     for path, key in site_files(site_dir):
         kind = content_type(path)
-        cache = "no-cache" if kind.startswith("text/html") else "public, max-age=300"
+        cache = "no-cache" if kind.startswith("text/html") or path.name in NO_CACHE else "public, max-age=300"
         s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes(), ContentType=kind, CacheControl=cache)
         written.append(key)
     s3.put_object(

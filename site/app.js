@@ -16,6 +16,9 @@ const PENDING_CHECKOUT = 'renewal.checkout';
 const CURRENCY_KEY = 'renewal.currency';
 const FINAL_FAILURES = ['failed', 'expired', 'refunded', 'voided'];
 const ACTIVATION_WAIT_MS = 45_000;
+// The last balance read, shown with its time when the API cannot be reached (offline); the only
+// thing of a person the app keeps beyond the tab, removed at log-out.
+const LAST_BALANCE = 'renewal.last_balance';
 
 const state = {
   config: null,
@@ -66,8 +69,25 @@ function notice(text, kind = 'info') {
 
 function signOut(message) {
   state.session.clear();
+  // Nothing of this person stays behind: their last balance, the checkout in flight, their
+  // filters, and what is on the page.
+  localStorage.removeItem(LAST_BALANCE);
+  localStorage.removeItem(PENDING_CHECKOUT);
+  sessionStorage.removeItem(FILTERS_KEY);
   state.account = null;
   state.orders = [];
+  state.nextCursor = null;
+  state.offlineAt = null;
+  i18n.setTimeZone(undefined);
+  $('#line-balance').replaceChildren();
+  $('#bundles').replaceChildren();
+  $('#line-iccid').textContent = '';
+  $('#order-list').replaceChildren();
+  const prefs = $('#prefs-form');
+  prefs.reset();
+  prefs.setAttribute('aria-busy', 'true');
+  prefs.expiry.disabled = true;
+  prefs.low_data.disabled = true;
   showView('auth');
   showAuthForm('login-form');
   if (message) notice(message, 'error');
@@ -92,9 +112,16 @@ function wireAuth() {
         await signIn(email, form.password.value);
       } catch (error) {
         if (error.type === 'UserNotConfirmedException') {
+          // Signed up but never confirmed: send a fresh code (the first may be lost or expired).
           state.pendingEmail = email;
           state.pendingPassword = form.password.value;
           showAuthForm('confirm-form');
+          try {
+            await resendCode(state.config, email);
+            say($('#confirm-error'), t('auth.code_sent'), 'info');
+          } catch (resendError) {
+            say($('#confirm-error'), describe(resendError));
+          }
           return;
         }
         throw error;
@@ -122,6 +149,13 @@ function wireAuth() {
       await signIn(state.pendingEmail, state.pendingPassword, { firstTime: true });
       state.pendingPassword = '';
     });
+  });
+  $('#wrong-email').addEventListener('click', () => {
+    // Back from the code step: the address was mistyped. Sign up again with the right one.
+    $('#signup-form [name=email]').value = state.pendingEmail;
+    state.pendingPassword = '';
+    showAuthForm('signup-form');
+    $('#signup-form [name=email]').select();
   });
   $('#resend').addEventListener('click', () => busy($('#confirm-form'), $('#confirm-error'), async () => {
     await resendCode(state.config, state.pendingEmail);
@@ -187,16 +221,36 @@ async function showHome() {
   $('#line-balance').replaceChildren(el('div', { class: 'spinner', 'aria-hidden': 'true' }));
   const [account, plans] = await Promise.allSettled([state.api('GET', '/account'), loadPlans()]);
   if (account.status === 'rejected') {
+    if (account.reason.code === 'network_error' && showLastBalance()) return;
     if (account.reason.status !== 401) notice(describe(account.reason), 'error');
     return;
   }
   state.account = account.value;
+  localStorage.setItem(LAST_BALANCE, JSON.stringify({
+    email: state.session.email, at: new Date().toISOString(), account: state.account,
+  }));
+  i18n.setTimeZone(state.account.time_zone);
   if (plans.status === 'rejected') say($('#plans-error'), describe(plans.reason));
   await loadOrders(true);
   renderLine();
   renderPlans();
   loadPreferences();
   if (state.suggested) $(`[data-plan="${CSS.escape(state.suggested)}"]`)?.scrollIntoView({ block: 'center' });
+}
+
+// Offline: the balance last read on this device for the person signed in, with its time.
+function showLastBalance() {
+  let last = null;
+  try {
+    last = JSON.parse(localStorage.getItem(LAST_BALANCE) || 'null');
+  } catch { /* nothing kept */ }
+  if (!last || last.email !== state.session.email) return false;
+  state.account = last.account;
+  i18n.setTimeZone(state.account.time_zone);
+  state.offlineAt = last.at;
+  renderLine();
+  notice(t('line.offline', { time: i18n.dateTime(last.at) }));
+  return true;
 }
 
 async function loadPlans() {
@@ -213,7 +267,7 @@ function lastPlanOf(region) {
   return null;
 }
 
-function ring(fraction, main, sub) {
+function ring(fraction, headline, sub) {
   const radius = 52;
   const circumference = 2 * Math.PI * radius;
   const ns = 'http://www.w3.org/2000/svg';
@@ -221,7 +275,7 @@ function ring(fraction, main, sub) {
   svg.setAttribute('viewBox', '0 0 120 120');
   svg.setAttribute('class', 'ring');
   svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', `${main} ${sub}`);
+  svg.setAttribute('aria-label', `${headline} ${sub}`);
   const track = document.createElementNS(ns, 'circle');
   const arc = document.createElementNS(ns, 'circle');
   for (const circle of [track, arc]) {
@@ -236,7 +290,7 @@ function ring(fraction, main, sub) {
   svg.append(track);
   if (fraction > 0) svg.append(arc);
   return el('div', { class: 'ring-box' }, svg,
-    el('div', { class: 'ring-text' }, el('strong', { 'data-testid': 'remaining' }, main), el('span', {}, sub)));
+    el('div', { class: 'ring-text' }, el('strong', { 'data-testid': 'remaining' }, headline), el('span', {}, sub)));
 }
 
 function daysLeft(iso) {
@@ -252,9 +306,8 @@ function balanceOf(account) {
   const fraction = full ? account.remaining_data_mb / full : 0;
   const box = el('div', { class: 'balance-row' }, ring(fraction, i18n.data(account.remaining_data_mb), t('line.left')));
   if (account.expires_at) {
-    const left = daysLeft(account.expires_at);
     box.append(el('div', { class: 'expiry' },
-      el('strong', {}, left < 1 ? t('line.day_left') : t('line.days_left', { days: Math.floor(left) })),
+      el('strong', { 'data-testid': 'time-left' }, i18n.timeLeft(account.expires_at)),
       el('span', {}, t('line.expires', { date: i18n.dateTime(account.expires_at) }))));
   }
   return box;
@@ -286,29 +339,62 @@ function renderLine() {
       el('div', { class: 'bundle-head' },
         el('strong', {}, i18n.regionName(bundle.region)),
         el('span', {}, `${i18n.data(bundle.remaining_data_mb)} · ${t('line.bundle_until', { date: i18n.date(bundle.expires_at) })}`)),
-      el('div', { class: 'bar', title: t('line.left') }, el('span', { style: `width:${(100 * bundle.remaining_data_mb) / full}%` })),
-      el('div', { class: 'bar time' }, el('span', { style: `width:${(100 * left) / days}%` })));
+      el('div', { class: 'bar', title: t('line.legend_data') }, el('span', { style: `width:${(100 * bundle.remaining_data_mb) / full}%` })),
+      el('div', { class: 'bar time', title: t('line.legend_time') }, el('span', { style: `width:${(100 * left) / days}%` })),
+      el('small', { class: 'muted' }, i18n.timeLeft(bundle.expires_at)));
   }));
+  // What the two bars under each region mean.
+  show($('#bars-legend'), Boolean(account.bundles?.length));
 }
 
 // ------------------------------------------------------------------ plans
+// The region and country choices, kept for this tab so they survive the trip to Checkout.
+const FILTERS_KEY = 'renewal.plan_filters';
+
+function savedFilters() {
+  try {
+    return JSON.parse(sessionStorage.getItem(FILTERS_KEY) || 'null') || {};
+  } catch {
+    return {};
+  }
+}
+
+function saveFilters() {
+  sessionStorage.setItem(FILTERS_KEY, JSON.stringify({ region: $('#region-filter').value, country: $('#country-filter').value }));
+}
+
 function fillFilters() {
   const regionSelect = $('#region-filter');
-  const countrySelect = $('#country-filter');
   const currencySelect = $('#currency');
-  const keep = [regionSelect.value, countrySelect.value, currencySelect.value];
+  const saved = savedFilters();
+  const keep = [regionSelect.options.length ? regionSelect.value : saved.region || '', currencySelect.value];
   const regions = [...new Set(state.plans.map((plan) => plan.region))];
   regionSelect.replaceChildren(el('option', { value: '' }, t('plans.any_region')),
     ...regions.map((region) => el('option', { value: region }, i18n.regionName(region))));
-  const countries = [...new Set(state.plans.flatMap((plan) => plan.countries))]
+  currencySelect.replaceChildren(...CURRENCIES.map((code) => el('option', { value: code }, code)));
+  regionSelect.value = regions.includes(keep[0]) ? keep[0] : '';
+  fillCountries($('#country-filter').options.length ? $('#country-filter').value : saved.country || '');
+  currencySelect.value = keep[1] || localStorage.getItem(CURRENCY_KEY) || (i18n.lang() === 'zh-CN' ? 'CNY' : 'USD');
+}
+
+// A region narrows the country list to the countries its plans cover.
+function fillCountries(wanted) {
+  const region = $('#region-filter').value;
+  const countrySelect = $('#country-filter');
+  const countries = [...new Set(state.plans.filter((plan) => !region || plan.region === region)
+    .flatMap((plan) => plan.countries))]
     .map((code) => [code, i18n.countryName(code)])
     .sort((a, b) => a[1].localeCompare(b[1], i18n.lang()));
   countrySelect.replaceChildren(el('option', { value: '' }, t('plans.any_country')),
     ...countries.map(([code, name]) => el('option', { value: code }, name)));
-  currencySelect.replaceChildren(...CURRENCIES.map((code) => el('option', { value: code }, code)));
-  regionSelect.value = keep[0];
-  countrySelect.value = keep[1];
-  currencySelect.value = keep[2] || localStorage.getItem(CURRENCY_KEY) || (i18n.lang() === 'zh-CN' ? 'CNY' : 'USD');
+  countrySelect.value = countries.some(([code]) => code === wanted) ? wanted : '';
+}
+
+// A country's own plans first, then the regional ones that cover it, then the global ones.
+function coverageRank(plan, country) {
+  if (!country) return 0;
+  if (plan.countries.length === 1) return 0;
+  return plan.region === 'GLOBAL' ? 2 : 1;
 }
 
 function renderPlans() {
@@ -317,7 +403,10 @@ function renderPlans() {
   const currency = $('#currency').value;
   const lastPlan = state.suggested || state.orders.find((order) => order.status === 'activated')?.plan_id;
   const shown = state.plans.filter((plan) => (!region || plan.region === region)
-    && (!country || plan.countries.includes(country)) && plan.prices[currency] !== undefined);
+    && (!country || plan.countries.includes(country)) && plan.prices[currency] !== undefined)
+    .map((plan, index) => ({ plan, index }))
+    .sort((a, b) => coverageRank(a.plan, country) - coverageRank(b.plan, country) || a.index - b.index)
+    .map(({ plan }) => plan);
   const list = $('#plan-list');
   if (!shown.length) {
     list.replaceChildren(el('li', { class: 'muted' }, t('plans.none')));
@@ -338,7 +427,15 @@ function renderPlans() {
 }
 
 function wirePlans() {
-  for (const id of ['#region-filter', '#country-filter']) $(id).addEventListener('change', renderPlans);
+  $('#region-filter').addEventListener('change', () => {
+    fillCountries($('#country-filter').value);
+    saveFilters();
+    renderPlans();
+  });
+  $('#country-filter').addEventListener('change', () => {
+    saveFilters();
+    renderPlans();
+  });
   $('#currency').addEventListener('change', () => {
     localStorage.setItem(CURRENCY_KEY, $('#currency').value);
     renderPlans();
@@ -370,7 +467,8 @@ function setSuccess(key, vars = {}, done = false) {
 async function orderOfSession(sessionId) {
   try {
     const pending = JSON.parse(localStorage.getItem(PENDING_CHECKOUT) || 'null');
-    if (pending?.session_id === sessionId) return pending.order_id;
+    // "Pay now" on a listed order does not know its session id: that order is the one paid.
+    if (pending && (pending.session_id === sessionId || !pending.session_id)) return pending.order_id;
   } catch { /* fall through */ }
   // Paid in another browser: the newest online order is the one just paid.
   const { orders } = await state.api('GET', '/orders?limit=5');
@@ -476,16 +574,50 @@ function renderOrders() {
         el('span', { class: 'muted' }, [i18n.dateTime(order.created_at), where].filter(Boolean).join(' · '))),
       el('div', { class: 'order-side' },
         el('span', { class: 'price' }, i18n.money(order.amount, order.currency)),
-        el('span', { class: `badge order-${order.status}` }, t(`order.${order.status}`)),
+        el('span', { class: `badge order-${order.status}`, 'data-testid': 'order-status' }, orderStatus(order)),
+        order.dispute_status ? el('span', { class: 'badge order-review' }, t('order.disputed')) : null,
         order.receipt_no ? el('button', {
           type: 'button', class: 'link', onclick: () => openReceipt(order),
-        }, t('orders.receipt')) : null));
+        }, t('orders.receipt')) : null),
+      order.status === 'pending' ? el('div', { class: 'order-actions' },
+        order.checkout_url ? el('a', {
+          class: 'button primary', href: order.checkout_url, onclick: () => rememberCheckout(order),
+        }, t('orders.pay_now')) : null,
+        el('button', { type: 'button', class: 'secondary', onclick: (event) => cancelOrder(order, event.currentTarget) },
+          t('orders.cancel'))) : null);
   }));
+}
+
+// Never a raw status: each has words in both languages (an unknown one reads "Other").
+function orderStatus(order) {
+  const key = `order.${order.status}`;
+  return t(key) === key ? t('order.other') : t(key);
+}
+
+function rememberCheckout(order) {
+  localStorage.setItem(PENDING_CHECKOUT, JSON.stringify({ order_id: order.order_id, session_id: null }));
+}
+
+async function cancelOrder(order, button) {
+  await busy(button.closest('li'), $('#orders-error'), async () => {
+    let updated;
+    try {
+      updated = await state.api('POST', `/orders/${encodeURIComponent(order.order_id)}/cancel`);
+    } catch (error) {
+      if (error.status === 409) await loadOrders(true); // paid meanwhile: show what it is now
+      throw error;
+    }
+    state.orders = state.orders.map((item) => (item.order_id === updated.order_id ? updated : item));
+    renderOrders();
+  });
 }
 
 async function openReceipt(order) {
   try {
-    const html = await state.api('GET', `/orders/${encodeURIComponent(order.order_id)}/receipt`, { accept: 'text/html' });
+    // In the language the page is read in (the API falls back to the account's).
+    const html = await state.api('GET', `/orders/${encodeURIComponent(order.order_id)}/receipt`, {
+      accept: 'text/html', headers: { 'Accept-Language': i18n.lang() },
+    });
     showReceipt($('#receipt-dialog'), t('receipt.title', { number: order.receipt_no }), html);
   } catch (error) {
     say($('#orders-error'), describe(error));
@@ -517,6 +649,9 @@ function wireAccountForms() {
           reminders: { expiry: form.expiry.checked, low_data: form.low_data.checked },
         },
       });
+      i18n.setTimeZone(form.time_zone.value);
+      if (state.account) state.account.time_zone = form.time_zone.value;
+      rerender();
       say($('#prefs-message'), t('prefs.saved'), 'success');
     });
   });
@@ -534,13 +669,23 @@ async function loadPreferences() {
     form.locale.value = prefs.locale;
     form.expiry.checked = prefs.reminders.expiry;
     form.low_data.checked = prefs.reminders.low_data;
+    form.expiry.disabled = false;
+    form.low_data.disabled = false;
+    form.removeAttribute('aria-busy');
   } catch (error) {
     say($('#prefs-message'), describe(error));
   }
 }
 
 // ------------------------------------------------------------------ start
+function useManifest() {
+  // The install name and description in the page's language.
+  $('link[rel=manifest]').href = i18n.lang() === 'zh-CN' ? 'manifest.zh-CN.webmanifest' : 'manifest.webmanifest';
+}
+
 function rerender() {
+  useManifest();
+  if (state.offlineAt && state.account) notice(t('line.offline', { time: i18n.dateTime(state.offlineAt) }));
   renderAuthTexts();
   if (state.plans.length) {
     fillFilters();
@@ -553,6 +698,10 @@ function rerender() {
 }
 
 async function main() {
+  if ('serviceWorker' in navigator) {
+    navigator.serviceWorker.register('sw.js').catch(() => { /* the site works without it */ });
+  }
+  useManifest();
   i18n.applyI18n();
   i18n.wireLanguageButtons();
   i18n.onLangChange(rerender);

@@ -17,6 +17,7 @@ from renewal.adapters.aws import prepare
 from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore, DynamoPlanCatalog
 from renewal.adapters.dynamodb_orders import DynamoOrderStore
 from renewal.adapters.dynamodb_pins import DynamoPinAttempts
+from renewal.adapters.dynamodb_stores import DynamoStores
 from renewal.domain.errors import NotFound
 from renewal.http.api import CUSTOMER, caller, create_resolver, receipt_response
 from renewal.http.schemas import (
@@ -32,6 +33,7 @@ from renewal.http.schemas import (
     answers,
     error_doc,
 )
+from renewal.settings import online_seller
 from renewal.tracing import TRACED_MODULES
 from renewal.usecases import catalog, orders
 from renewal.usecases.accounts import AccountService
@@ -44,6 +46,7 @@ app = create_resolver()
 plans = DynamoPlanCatalog()
 accounts = AccountService(DynamoAccountStore(), DynamoLineStore(), attempts=DynamoPinAttempts())
 order_store = DynamoOrderStore()
+stores = DynamoStores()
 prepare("dynamodb")  # the AWS client at init, not in the first request (renewal.adapters.aws)
 
 
@@ -151,7 +154,13 @@ def get_receipt(order_id: Annotated[str, Path(max_length=64)]) -> Response[str]:
     order = orders.own_order(order_store, caller(app).account_id, order_id)
     if not order.receipt_no:
         raise NotFound("this order has no receipt yet: it is not paid and activated", code="receipt_not_found")
-    return receipt_response(app, order)
+    # Online, we are the seller; a store sale's receipt names the store and the staff member.
+    seller, staff_name = online_seller(), None
+    store = stores.store(order.store_id) if order.store_id else None
+    if store is not None:
+        seller = store.seller()
+        staff_name = stores.staff_name(order.staff_id) if order.staff_id else None
+    return receipt_response(app, order, seller, staff_name)
 
 
 @app.get("/openapi.json", summary="This API's OpenAPI document", include_in_schema=False)

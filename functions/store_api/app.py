@@ -119,7 +119,7 @@ def void_sale(order_id: Annotated[str, Path(max_length=64)], body: Annotated[Voi
     responses=answers(description="the receipt", extra={403: STAFF_ONLY}, content=RECEIPT_CONTENT),
 )
 def store_receipt(receipt_no: Annotated[str, Path(max_length=64)]) -> Response[str]:
-    return receipt_response(app, sales.receipt(caller(app), receipt_no))
+    return receipt_response(app, *sales.receipt_page(caller(app), receipt_no))
 
 
 @app.get(

@@ -17,6 +17,8 @@ And two fixes that make Cognito answer as AWS does (issue 14), where the API rel
   [email]`, as template.yaml's pool does), as Cognito's confirmation by emailed code does;
 - ID tokens carry the user's `email` attribute and `email_verified` (a boolean), as Cognito's do
   (moto put the login name typed at sign-in in `email`, and no `email_verified`).
+And a Cognito call moto lacks: `ResendConfirmationCode` (moto answered 500, so the site's "Send
+the code again" failed locally); it answers as Cognito does, mailing nothing (any code confirms).
 
 Run as a script: `python aws_emulator.py -H host -p port`."""
 
@@ -29,7 +31,11 @@ from typing import Any
 
 from moto import backends
 from moto.cognitoidp import models as cognito_models
+from moto.cognitoidp import responses as cognito_responses
+from moto.cognitoidp.exceptions import ResourceNotFoundError, UserNotFoundError
+from moto.cognitoidp.models import cognitoidp_backends, find_account_region_by_value
 from moto.core import utils as moto_utils
+from moto.core.responses import ActionResult
 from moto.server import main
 from moto.sqs import models as sqs_models
 
@@ -81,6 +87,23 @@ def _confirm_sign_up_verifying_email(self: Any, client_id: str, username: str) -
 
 cognito_models.CognitoIdpUserPool.create_jwt = _create_jwt_with_email  # type: ignore[method-assign]
 cognito_models.CognitoIdpBackend.confirm_sign_up = _confirm_sign_up_verifying_email  # type: ignore[method-assign]
+
+
+def _resend_confirmation_code(self: Any) -> ActionResult:
+    client_id, username = self._get_param("ClientId"), self._get_param("Username")
+    account, region = find_account_region_by_value("client_id", client_id, fallback=(self.current_account, self.region))
+    for pool in cognitoidp_backends[account][region].user_pools.values():
+        if client_id in pool.clients:
+            user = pool._get_user(username)
+            if user is None:
+                raise UserNotFoundError("Username/client id combination not found.")
+            email = next((a["Value"] for a in user.attributes if a["Name"] == "email"), username)
+            details = {"Destination": email, "DeliveryMedium": "EMAIL", "AttributeName": "email"}
+            return ActionResult({"CodeDeliveryDetails": details})
+    raise ResourceNotFoundError(client_id)
+
+
+cognito_responses.CognitoIdpResponse.resend_confirmation_code = _resend_confirmation_code  # type: ignore[attr-defined]
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -42,13 +42,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.request import Request, urlopen
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "functions" / "shared"))
 
+from infra.local.process import QuietHTTPServer
 from renewal.domain.errors import Unauthorized
 from renewal.domain.lines import is_valid_iccid
 from renewal.domain.signatures import request_payload, signature_header, verify_signature
@@ -124,7 +125,7 @@ class CarrierSimulator:
         self.reversal_requests: dict[str, int] = {}
         self.applied: dict[str, int] = {}
         self._lock = threading.Lock()  # the network serialises changes per line; one lock is enough here
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: QuietHTTPServer | None = None
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -137,7 +138,7 @@ class CarrierSimulator:
         class Handler(_Handler):
             sim = simulator
 
-        self._httpd = ThreadingHTTPServer((self.host, self.port), Handler)
+        self._httpd = QuietHTTPServer((self.host, self.port), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()

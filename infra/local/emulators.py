@@ -94,7 +94,13 @@ def _start(command: list[str], cwd: Path, log_path: Path) -> subprocess.Popen[by
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         return subprocess.Popen(
-            command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=child_preexec
+            command,
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=child_preexec,
+            start_new_session=True,  # Ctrl-C in the terminal reaches the stack only; it stops these in order
         )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -28,6 +28,7 @@ from infra.local.jwt_authorizer import (
     verify,
 )
 from infra.local.lambda_runtime import InvocationError
+from infra.local.process import QuietHTTPServer
 from infra.local.template import Throttle, Throttling
 
 log = logging.getLogger("gateway")
@@ -117,7 +118,7 @@ class LocalHttpApi:
                 throttle = throttling.for_route(route.route_key)
                 if throttle is not None:
                     self._buckets[route.route_key] = TokenBucket(throttle)
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server = QuietHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         # A short poll interval makes stop() prompt (shutdown waits for the next poll).
         self._thread = threading.Thread(

@@ -146,6 +146,7 @@ class FunctionPool:
             stdout=log,
             stderr=log,
             pass_fds=(request_read, reply_write),
+            start_new_session=True,  # Ctrl-C in the terminal is for the stack, which stops workers itself
             # No parent-death signal here: it fires when the spawning *thread* ends, and request
             # threads are short-lived. A worker ends by itself when its request pipe closes.
         )

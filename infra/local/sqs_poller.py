@@ -63,6 +63,8 @@ class SqsPoller:
             try:
                 self.poll_once()
             except Exception:  # keep polling, as the service would; the log says why
+                if self._stopping.is_set():
+                    return  # the stack is stopping: the emulators may be gone already
                 log.exception("polling %s failed", self.source.queue_url)
                 self._stopping.wait(1)
 

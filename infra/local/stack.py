@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +34,9 @@ REGION = "us-east-1"
 STACK_NAME = "renewal-local"
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "Demo-pass-2026"
-DEMO_STAFF = (
-    ("staff@example.com", "Staff-pass-2026", "HKG-T1"),
-    ("staff.ifc@example.com", "Staff-pass-2026", "HKG-IFC"),
+DEMO_STAFF = (  # email, password, store, display name
+    ("staff@example.com", "Staff-pass-2026", "HKG-T1", "Mei Chan"),
+    ("staff.ifc@example.com", "Staff-pass-2026", "HKG-IFC", "Ka Ho Wong"),
 )
 STRIPE_TEST_KEY = "sk_test_local_renewal"
 STRIPE_WEBHOOK_SECRET = "whsec_local_renewal_0123456789abcdef"
@@ -262,8 +262,8 @@ class LocalPipeline:
         )
         for store in seed.DEMO_STORES:
             seed.seed_store(store)
-        for email, password, store_id in DEMO_STAFF:
-            seed.seed_staff(cognito, stack.outputs()["UserPoolId"], email, password, store_id, email.split("@")[0])
+        for email, password, store_id, name in DEMO_STAFF:
+            seed.seed_staff(cognito, stack.outputs()["UserPoolId"], email, password, store_id, name)
         log.info(
             "seeded %d plans, %d pool lines, %d retail test cards, demo customer, stores, staff",
             written,
@@ -447,10 +447,18 @@ def single_instance(state_dir: Path) -> Iterator[None]:
         handle.close()
 
 
-def _banner(outputs: dict[str, str], state_dir: Path) -> str:
+def _banner(outputs: dict[str, str], state_dir: Path, today: date | None = None) -> str:
+    """What a person needs first (the site, the store console and their logins), then the rest."""
     api = outputs["ApiUrl"]
+    site = outputs["SiteUrl"].rstrip("/") + "/"
+    # A reminder run as of a moment the demo customer's plan is near its end: a week from today.
+    remind_at = (today or datetime.now(UTC).date()) + timedelta(days=6)
     return f"""
 The renewal pipeline is running locally (Ctrl-C stops everything).
+  Website        {site}
+                 log in as {outputs["DemoUserEmail"]} / {outputs["DemoUserPassword"]} (or sign up; any code confirms)
+  Store console  {site}store/
+                 log in as {outputs["DemoStaffEmail"]} / {outputs["DemoStaffPassword"]} ({outputs["DemoStaffStoreId"]})
   API            {api}
   outputs        {state_dir / "outputs.json"}
   logs           {state_dir / "logs"}/
@@ -460,7 +468,7 @@ Try:
   .venv/bin/python -m infra.local.client account \\
       --email {outputs["DemoUserEmail"]} --password {outputs["DemoUserPassword"]}
   .venv/bin/python -m infra.local.client signup --email you@example.com --password 'Pass-word-123'
-  make remind NOW=2026-03-01T09:00:00Z                              # run the expiry reminders once
+  make remind NOW={remind_at.isoformat()}T09:00:00Z                              # the expiry reminders as of then
 """
 
 
@@ -486,11 +494,17 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("gateway").setLevel(logging.WARNING)
+    # botocore's INFO lines ("Found credentials in environment variables", "Found endpoint for
+    # ...") say nothing a person running the stack can act on.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
 
     stop_requested = threading.Event()
+    started = threading.Event()
 
     def request_stop(signum: int, _frame: Any) -> None:
         stop_requested.set()
+        if not started.is_set():
+            raise KeyboardInterrupt  # still starting: stop now, quietly, rather than after start-up
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
@@ -500,10 +514,14 @@ def main(argv: list[str] | None = None) -> int:
             ports = Ports.choose(args.ports == "auto", {n: getattr(args, f"{n}_port") for n in DEFAULT_PORTS})
             pipeline = LocalPipeline(args.state_dir, ports, args.stack_name, args.template, parameters)
             outputs = pipeline.start()
+            started.set()
             print(_banner(outputs, args.state_dir), flush=True)
             while not stop_requested.wait(0.5):
                 pass
             print("stopping the local stack...", flush=True)
+    except KeyboardInterrupt:
+        started.set()  # a second Ctrl-C while stopping only asks again
+        print("stopping the local stack...", flush=True)
     except (StackError, EmulatorError, TemplateError) as error:
         print(f"make run: {error}", file=sys.stderr)
         return 1

@@ -29,6 +29,8 @@ const STRINGS = {
     'auth.confirm': 'Confirm and log in',
     'auth.resend': 'Send the code again',
     'auth.code_sent': 'A new code is on its way.',
+    'auth.wrong_email': 'Wrong email? Change it',
+    'jump.label': 'Go to',
     'auth.forgot_title': 'Reset your password',
     'auth.forgot_text': 'We will email you a code to set a new password.',
     'auth.send_code': 'Send code',
@@ -72,13 +74,20 @@ const STRINGS = {
     'line.iccid': 'ICCID',
     'line.left': 'left',
     'line.expires': 'Valid until {date}',
-    'line.days_left': '{days} days left',
-    'line.day_left': 'less than a day left',
+    'left.days': '{days} days left',
+    'left.day': '1 day left',
+    'left.hours': '{hours} hours left',
+    'left.hour': '1 hour left',
+    'left.under_hour': 'less than an hour left',
+    'left.none': 'expired',
     'line.no_plan': 'No plan on this line yet. Pick one below.',
     'line.no_esim_yet': 'Your eSIM comes with your first plan. Pick one below.',
     'line.expired': 'Your plan has expired. Renew below to get back online.',
     'account.email_unreachable': 'We could not reach your email ({email}), so we have stopped sending you reminders and receipts. Check the address, or contact support to use another.',
     'line.bundle_until': 'until {date}',
+    'line.legend_data': 'Data left',
+    'line.legend_time': 'Time left',
+    'line.offline': 'You are offline. Balance as of {time}.',
     'status.none': 'New',
     'status.active': 'Active',
     'status.expired': 'Expired',
@@ -123,7 +132,14 @@ const STRINGS = {
     'orders.receipt': 'Receipt',
     'orders.more': 'Show more',
     'orders.store': 'Store {store}',
-    'order.pending': 'Pending',
+    'order.pending': 'Waiting for payment',
+    'order.other': 'Other',
+    'order.disputed': 'Disputed',
+    'orders.pay_now': 'Pay now',
+    'orders.cancel': 'Cancel',
+    'err.order_already_paid': 'This order was paid just now: it is being added to your line.',
+    'err.payment_in_progress': 'A payment for this order is under way and cannot be cancelled.',
+    'err.order_not_pending': 'This order is no longer waiting for payment.',
     'order.paid': 'Paid',
     'order.activated': 'Active',
     'order.expired': 'Not paid',
@@ -171,6 +187,14 @@ const STRINGS = {
     'store.void': 'Void sale',
     'store.void_reason': 'Why is this sale voided?',
     'store.voided': 'Sale voided.',
+    'store.voided_title': 'Sale voided',
+    'store.give_back': 'Sale voided: give back {amount}',
+    'store.void_confirm': 'Void this sale',
+    'store.void_keep': 'Keep the sale',
+    'store.void_reason_needed': 'Enter why the sale is voided.',
+    'store.iccid_mistyped': 'This ICCID does not add up (its check digit is wrong): the number is mistyped. Rescan the card or type it again.',
+    'store.only_voided': 'Only voided sales on this day ({count}): nothing to take in.',
+    'store.colleague': 'Colleague',
     'store.next': 'Next customer',
     'store.report': 'End of day',
     'store.date': 'Date',
@@ -183,7 +207,7 @@ const STRINGS = {
     'store.staff': 'Staff',
     'store.you': 'you',
     'store.voided_list': 'Voided: {list}',
-    'store.no_sales': 'No sales on this day.',
+    'store.no_sales': 'No sales on this day: nothing to take in.',
     'store.print_report': 'Print report',
   },
   'zh-CN': {
@@ -212,6 +236,8 @@ const STRINGS = {
     'auth.confirm': '确认并登录',
     'auth.resend': '重新发送验证码',
     'auth.code_sent': '新的验证码已发送。',
+    'auth.wrong_email': '邮箱填错了？修改邮箱',
+    'jump.label': '跳转到',
     'auth.forgot_title': '重置密码',
     'auth.forgot_text': '我们会通过邮件发送验证码，用于设置新密码。',
     'auth.send_code': '发送验证码',
@@ -255,13 +281,20 @@ const STRINGS = {
     'line.iccid': 'ICCID',
     'line.left': '剩余',
     'line.expires': '有效期至 {date}',
-    'line.days_left': '剩余 {days} 天',
-    'line.day_left': '剩余不足一天',
+    'left.days': '剩余 {days} 天',
+    'left.day': '剩余 1 天',
+    'left.hours': '剩余 {hours} 小时',
+    'left.hour': '剩余 1 小时',
+    'left.under_hour': '剩余不足 1 小时',
+    'left.none': '已到期',
     'line.no_plan': '该号码还没有套餐，请在下方选择。',
     'line.no_esim_yet': '您的 eSIM 将随首个套餐一起提供，请在下方选择。',
     'line.expired': '您的套餐已过期，请在下方续费以恢复上网。',
     'account.email_unreachable': '我们无法送达您的邮箱（{email}），因此已停止向您发送提醒和收据。请检查邮箱地址，或联系客服更换。',
     'line.bundle_until': '至 {date}',
+    'line.legend_data': '剩余流量',
+    'line.legend_time': '剩余时间',
+    'line.offline': '您已离线。以下为 {time} 时的余量。',
     'status.none': '新号码',
     'status.active': '使用中',
     'status.expired': '已过期',
@@ -307,6 +340,13 @@ const STRINGS = {
     'orders.more': '显示更多',
     'orders.store': '门店 {store}',
     'order.pending': '待付款',
+    'order.other': '其他',
+    'order.disputed': '有争议',
+    'orders.pay_now': '立即付款',
+    'orders.cancel': '取消',
+    'err.order_already_paid': '该订单刚刚已付款，正在添加到您的号码。',
+    'err.payment_in_progress': '该订单的付款正在处理中，无法取消。',
+    'err.order_not_pending': '该订单已不在待付款状态。',
     'order.paid': '已付款',
     'order.activated': '已生效',
     'order.expired': '未付款',
@@ -354,6 +394,14 @@ const STRINGS = {
     'store.void': '作废交易',
     'store.void_reason': '作废原因？',
     'store.voided': '交易已作废。',
+    'store.voided_title': '交易已作废',
+    'store.give_back': '交易已作废：请退还 {amount}',
+    'store.void_confirm': '作废此交易',
+    'store.void_keep': '保留交易',
+    'store.void_reason_needed': '请填写作废原因。',
+    'store.iccid_mistyped': '该 ICCID 校验位不符，号码输错了。请重新扫描或重新输入。',
+    'store.only_voided': '当天只有已作废的交易（{count} 笔），无收入。',
+    'store.colleague': '同事',
     'store.next': '下一位客户',
     'store.report': '日结',
     'store.date': '日期',
@@ -366,7 +414,7 @@ const STRINGS = {
     'store.staff': '员工',
     'store.you': '您',
     'store.voided_list': '已作废：{list}',
-    'store.no_sales': '当天没有交易。',
+    'store.no_sales': '当天没有交易，无收入。',
     'store.print_report': '打印日结',
   },
 };
@@ -451,12 +499,47 @@ export function data(mb) {
   return mb >= 1024 ? `${number.format(mb / 1024)} GB` : `${number.format(mb)} MB`;
 }
 
+// Times are shown in the zone chosen in the account's preferences (the one its mails and
+// receipts use), the device's until the account is read.
+let zone;
+
+export function setTimeZone(value) {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value }).format(0);
+    zone = value;
+  } catch {
+    zone = undefined;
+  }
+}
+
+export function timeZone() {
+  return zone || Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
 export function dateTime(iso) {
-  return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+  return new Intl.DateTimeFormat(current, {
+    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+    timeZoneName: 'short', timeZone: zone,
+  }).format(new Date(iso));
 }
 
 export function date(iso) {
-  return new Intl.DateTimeFormat(current, { dateStyle: 'medium' }).format(new Date(iso));
+  return new Intl.DateTimeFormat(current, { dateStyle: 'medium', timeZone: zone }).format(new Date(iso));
+}
+
+// Time left as a person counts it: whole days rounded up ("7 days left" right after buying 7
+// days), hours on the last day, then "less than an hour".
+export function timeLeft(iso, now = Date.now()) {
+  const ms = new Date(iso).getTime() - now;
+  if (ms <= 0) return t('left.none');
+  if (ms > 86_400_000) {
+    const days = Math.ceil(ms / 86_400_000);
+    return t('left.days', { days });
+  }
+  const hours = Math.ceil(ms / 3_600_000);
+  if (hours >= 24) return t('left.day');
+  if (ms < 3_600_000) return t('left.under_hour');
+  return hours === 1 ? t('left.hour') : t('left.hours', { hours });
 }
 
 export function countryName(code) {

@@ -6,8 +6,8 @@ import { t } from './i18n.js';
 export const $ = (selector, root = document) => root.querySelector(selector);
 export const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
 
-export function show(el, visible = true) {
-  el.hidden = !visible;
+export function show(node, visible = true) {
+  node.hidden = !visible;
 }
 
 export function el(tag, attributes = {}, ...children) {

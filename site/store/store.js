@@ -70,8 +70,9 @@ async function enter() {
     say($('#sale-error'), describe(error));
   }
   fillSaleForm();
-  await loadReport(todayInStore());
+  // Focus first: a clerk who starts typing while the report loads keeps typing where they are.
   form().customer.focus();
+  await loadReport(todayInStore());
 }
 
 // ------------------------------------------------------------------ the sale
@@ -88,11 +89,20 @@ function luhnOk(digits) {
   return sum % 10 === 0;
 }
 
+// {email} or {iccid}; {mistyped: true} for an ICCID of the right length whose check digit does not
+// add up (a misread scan or a typo); null for anything else.
 function customerOf(text) {
   const value = text.trim();
   if (value.includes('@')) return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value) ? { email: value } : null;
   const digits = value.replace(/[\s-]/g, '');
-  return /^\d{19,20}$/.test(digits) && luhnOk(digits) ? { iccid: digits } : null;
+  if (!/^\d{19,20}$/.test(digits)) return null;
+  return luhnOk(digits) ? { iccid: digits } : { mistyped: true };
+}
+
+function customerProblem(found) {
+  if (!found) return t('store.customer_bad');
+  if (found.mistyped) return t('store.iccid_mistyped');
+  return '';
 }
 
 function fillSaleForm() {
@@ -132,8 +142,10 @@ function updateSums() {
   }
   const customer = sale.customer.value.trim();
   const found = customer ? customerOf(customer) : null;
-  $('#customer-hint').textContent = !customer ? t('store.customer_hint')
-    : !found ? t('store.customer_bad') : found.iccid ? t('store.line_ok') : t('store.email_ok');
+  const hint = $('#customer-hint');
+  hint.textContent = !customer ? t('store.customer_hint')
+    : customerProblem(found) || (found.iccid ? t('store.line_ok') : t('store.email_ok'));
+  hint.classList.toggle('bad', Boolean(customer && customerProblem(found)));
 }
 
 async function onSale(event) {
@@ -142,8 +154,8 @@ async function onSale(event) {
   const currency = sale.currency.value;
   const customer = customerOf(sale.customer.value);
   const cash = i18n.toMinor(sale.cash.value, currency);
-  if (!customer) {
-    say($('#sale-error'), t('store.customer_bad'));
+  if (!customer || customer.mistyped) {
+    say($('#sale-error'), customerProblem(customer));
     sale.customer.focus();
     return;
   }
@@ -168,26 +180,59 @@ function renderSaleDone() {
   show(form(), !sold);
   show($('#sale-done'), Boolean(sold));
   if (!sold) return;
+  const voided = sold.status === 'voided';
+  $('#sale-done').classList.toggle('voided', voided);
+  $('#done-title').textContent = voided ? t('store.voided_title') : t('store.done');
   $('#done-receipt').textContent = t('store.receipt_no', { number: sold.receipt_no });
-  $('#done-change').textContent = t('store.give_change', { amount: i18n.money(sold.change_due, sold.currency) });
+  // After a void the cashier hands back what the customer paid for the plan (the change was
+  // given already).
+  $('#done-change').textContent = voided
+    ? t('store.give_back', { amount: i18n.money(sold.amount, sold.currency) })
+    : t('store.give_change', { amount: i18n.money(sold.change_due, sold.currency) });
   $('#done-line').textContent = t('store.line', { iccid: sold.iccid });
+  show($('#void-sale'), !voided && $('#void-form').hidden);
 }
 
 async function printReceipt() {
   const sold = state.sale;
   await busy($('#sale-done'), $('#done-message'), async () => {
-    const html = await state.api('GET', `/store/receipts/${encodeURIComponent(sold.receipt_no)}`, { accept: 'text/html' });
+    const html = await state.api('GET', `/store/receipts/${encodeURIComponent(sold.receipt_no)}`, {
+      accept: 'text/html', headers: { 'Accept-Language': i18n.lang() },
+    });
     showReceipt($('#receipt-dialog'), t('receipt.title', { number: sold.receipt_no }), html);
   });
 }
 
-async function voidSale() {
-  const reason = window.prompt(t('store.void_reason'));
-  if (!reason) return;
-  await busy($('#sale-done'), $('#done-message'), async () => {
-    await state.api('POST', `/store/renewals/${encodeURIComponent(state.sale.order_id)}/void`, { body: { reason } });
+// Void asks for a reason in the page (required), never a browser prompt.
+function askVoid() {
+  const voidForm = $('#void-form');
+  voidForm.reset();
+  say($('#void-error'), '');
+  show(voidForm, true);
+  show($('#void-sale'), false);
+  voidForm.reason.focus();
+}
+
+function keepSale() {
+  show($('#void-form'), false);
+  renderSaleDone();
+}
+
+async function voidSale(event) {
+  event.preventDefault();
+  const voidForm = event.target;
+  const reason = voidForm.reason.value.trim();
+  if (!reason) {
+    say($('#void-error'), t('store.void_reason_needed'));
+    voidForm.reason.focus();
+    return;
+  }
+  await busy(voidForm, $('#void-error'), async () => {
+    const voided = await state.api('POST', `/store/renewals/${encodeURIComponent(state.sale.order_id)}/void`, { body: { reason } });
+    state.sale = { ...state.sale, status: voided.status || 'voided' };
+    show(voidForm, false);
+    renderSaleDone();
     say($('#done-message'), t('store.voided'), 'success');
-    $('#void-sale').disabled = true;
     loadReport($('#report-form').date.value || todayInStore());
   });
 }
@@ -199,8 +244,8 @@ function nextSale() {
   fillSaleForm();
   say($('#done-message'), '');
   say($('#sale-error'), '');
+  show($('#void-form'), false);
   renderSaleDone();
-  $('#void-sale').disabled = false;
   form().customer.focus();
 }
 
@@ -249,18 +294,21 @@ function renderReport() {
     const plan = state.plans.find((p) => p.plan_id === id);
     return plan ? i18n.planName(plan) : id;
   };
-  if (!report.per_plan.length && !report.voided.length) {
-    body.replaceChildren(el('p', { class: 'muted', 'data-testid': 'no-sales' }, t('store.no_sales')));
-    return;
-  }
+  // A day with no sales, or only voided ones, says so and still shows its (zero) totals.
+  const empty = !report.per_plan.length;
+  const totals = report.per_currency.length ? report.per_currency : [{ currency, amount: 0 }];
+  const summary = !empty ? null : el('p', { class: 'message info', 'data-testid': 'no-sales' },
+    report.voided.length ? t('store.only_voided', { count: report.voided.length }) : t('store.no_sales'));
   body.replaceChildren(
-    ...table(t('store.by_currency'), [[t('plans.currency')], [t('store.amount'), true]],
-      report.per_currency.map((row) => [[row.currency], [i18n.money(row.amount, row.currency), true]])),
-    ...table(t('store.by_plan'), [[t('store.plan')], [t('store.count'), true], [t('store.amount'), true]],
-      report.per_plan.map((row) => [[planLabel(row.plan_id)], [row.count, true], [i18n.money(row.amount, currency), true]])),
-    ...table(t('store.by_staff'), [[t('store.staff')], [t('store.count'), true], [t('store.amount'), true]],
-      report.per_staff.map((row) => [[row.staff_id === state.staffId ? t('store.you') : row.staff_id.slice(0, 8)],
-        [row.count, true], [i18n.money(row.amount, currency), true]])),
+    ...(summary ? [summary] : []),
+    ...table(t('store.by_currency'), [[t('plans.currency')], [t('store.count'), true], [t('store.amount'), true]],
+      totals.map((row) => [[row.currency], [report.per_plan.reduce((sum, p) => sum + p.count, 0), true],
+        [i18n.money(row.amount, row.currency), true]])),
+    ...(empty ? [] : table(t('store.by_plan'), [[t('store.plan')], [t('store.count'), true], [t('store.amount'), true]],
+      report.per_plan.map((row) => [[planLabel(row.plan_id)], [row.count, true], [i18n.money(row.amount, currency), true]]))),
+    ...(empty ? [] : table(t('store.by_staff'), [[t('store.staff')], [t('store.count'), true], [t('store.amount'), true]],
+      report.per_staff.map((row) => [[row.staff_id === state.staffId ? t('store.you') : row.staff_name || t('store.colleague')],
+        [row.count, true], [i18n.money(row.amount, currency), true]]))),
     report.voided.length ? el('p', { class: 'muted' }, t('store.voided_list', { list: report.voided.join(', ') })) : '',
   );
 }
@@ -288,7 +336,9 @@ async function main() {
     fillSaleForm();
   });
   $('#print-receipt').addEventListener('click', printReceipt);
-  $('#void-sale').addEventListener('click', voidSale);
+  $('#void-sale').addEventListener('click', askVoid);
+  $('#void-form').addEventListener('submit', voidSale);
+  $('#void-cancel').addEventListener('click', keepSale);
   $('#next-sale').addEventListener('click', nextSale);
   $('#report-form').addEventListener('submit', (event) => {
     event.preventDefault();

@@ -102,6 +102,10 @@ def store_log_in(page: Page, site_url: str, outputs: dict[str, Any]) -> None:
     form.locator("button[type=submit]").click()
     expect(page.locator("#till-view")).to_be_visible()
     expect(page.locator("#store-id")).to_have_text(outputs.get("DemoStaffStoreId", re.compile(r"\S+")))
+    # Signed in once today's report has loaded: the console is done setting itself up (it
+    # focuses the customer field last), so what a test types next lands where it means.
+    expect(page.locator("#report-form [name=date]")).not_to_have_value("")
+    expect(page.locator("#sale-form [name=customer]")).to_be_focused()
 
 
 def store_sale(page: Page, customer: str, plan_id: str, cash: str) -> str:

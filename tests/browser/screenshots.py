@@ -51,8 +51,37 @@ def customer_pages(browser: Browser, site: str, out: Path) -> tuple[str, str]:
     page.locator("#order-list li").first.get_by_role("button", name="Receipt").click()
     expect(page.frame_locator("#receipt-frame").locator("h1")).to_be_visible()
     shoot(page, out / "site-receipt.png")
+    page.locator("#receipt-dialog [data-receipt-close]").click()
+
+    # A checkout left on the hosted page: the order waits for payment, with Pay now and Cancel.
+    page.locator("#region-filter").select_option("")
+    page.locator("#country-filter").select_option("JP")
+    page.locator('[data-plan="jp-weekly-7gb"] button').click()
+    page.wait_for_url("**/c/pay/**")
+    page.go_back()
+    expect(page.locator("#order-list li").first.get_by_role("link", name="Pay now")).to_be_visible()
+    page.locator("#orders-card").scroll_into_view_if_needed()
+    shoot(page, out / "site-orders-pay-now.png")
     page.close()
     return email, password
+
+
+def offline_page(browser: Browser, site: str, out: Path, email: str, password: str) -> None:
+    context = browser.new_context(viewport=DESKTOP, locale="en-US")
+    page = context.new_page()
+    log_in(page, site, email, password)
+    expect(page.locator("#line-balance [data-testid=remaining]")).not_to_have_text("0 MB")
+    for _ in range(150):
+        if page.evaluate("navigator.serviceWorker.getRegistration().then((r) => Boolean(r && r.active))"):
+            break
+        page.wait_for_timeout(100)
+    page.reload()
+    expect(page.locator("#home-view")).to_be_visible()
+    context.set_offline(True)
+    page.reload()
+    expect(page.locator("#notice")).to_contain_text("offline")
+    shoot(page, out / "site-offline.png")
+    context.close()
 
 
 def phone_page(browser: Browser, site: str, out: Path, email: str, password: str) -> None:
@@ -62,6 +91,9 @@ def phone_page(browser: Browser, site: str, out: Path, email: str, password: str
     page.get_by_role("button", name="中文").click()
     expect(page.locator("#line-title")).to_have_text("我的号码")
     shoot(page, out / "site-phone-zh.png")
+    page.locator("#order-list li").last.get_by_role("button", name="收据").click()
+    expect(page.frame_locator("#receipt-frame").locator("h1")).to_have_text("收据")
+    shoot(page, out / "site-receipt-phone-zh.png")
     page.close()
 
 
@@ -82,6 +114,22 @@ def store_pages(browser: Browser, site: str, out: Path, outputs: dict[str, str])
     page.locator("#receipt-dialog [data-receipt-close]").click()
     expect(page.locator("#report-body table").first).to_be_visible()
     shoot(page, out / "store-report.png")
+
+    # The void: a reason in the page, then what to give back.
+    page.locator("#void-sale").click()
+    page.locator("#void-form [name=reason]").fill("customer changed their mind")
+    page.locator("#void-form button[type=submit]").click()
+    expect(page.locator("#done-change")).to_contain_text("give back")
+    shoot(page, out / "store-voided.png")
+
+    # The next customer's card, mistyped; and a day without sales.
+    page.locator("#next-sale").click()
+    iccid = retail_card(5)["iccid"]
+    sale.locator("[name=customer]").fill(iccid[:-1] + str((int(iccid[-1]) + 1) % 10))
+    page.locator("#report-form [name=date]").fill("2026-01-01")
+    page.locator("#report-form button[type=submit]").click()
+    expect(page.get_by_test_id("no-sales")).to_be_visible()
+    shoot(page, out / "store-mistyped-and-empty-day.png")
     page.close()
 
 
@@ -116,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
                 browser = launch(playwright)
                 email, password = customer_pages(browser, site, args.out)
                 phone_page(browser, site, args.out, email, password)
+                offline_page(browser, site, args.out, email, password)
                 store_pages(browser, site, args.out, outputs)
                 browser.close()
         finally:

@@ -90,6 +90,12 @@ def test_publish_uploads_the_site_under_app_with_its_config() -> None:
     index = s3.get_object(Bucket="site", Key="app/index.html")
     assert (index["ContentType"], index["CacheControl"]) == ("text/html; charset=utf-8", "no-cache")
     assert s3.get_object(Bucket="site", Key="app/lib/api.js")["ContentType"] == "text/javascript; charset=utf-8"
+    # The app's manifest as browsers want it; the service worker revalidated on every visit, or a
+    # stale one would keep serving an old shell.
+    manifest = s3.get_object(Bucket="site", Key="app/manifest.webmanifest")
+    assert manifest["ContentType"] == "application/manifest+json"
+    assert s3.get_object(Bucket="site", Key="app/sw.js")["CacheControl"] == "no-cache"
+    assert {"app/icons/icon-192.png", "app/icons/icon-512.png", "app/manifest.zh-CN.webmanifest"} <= keys
     assert json.loads(s3.get_object(Bucket="site", Key="app/config.json")["Body"].read()) == config
     (invalidation,) = cloudfront.invalidations
     assert invalidation["DistributionId"] == "E123"

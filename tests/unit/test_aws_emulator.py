@@ -104,3 +104,20 @@ def test_an_admin_made_user_without_a_verified_email_gets_email_verified_false()
                               UserAttributes=[{"Name": "email", "Value": "bo@example.com"}])  # fmt: skip
         idp.admin_set_user_password(UserPoolId=pool, Username="bo@example.com", Password="Pass-word-1", Permanent=True)
         assert _id_token_claims(idp, client, "bo@example.com")["email_verified"] is False
+
+
+def test_resend_confirmation_code_answers_as_cognito_does() -> None:
+    with mock_aws():
+        idp = boto3.client("cognito-idp", region_name="us-east-1")
+        pool = idp.create_user_pool(PoolName="p", AutoVerifiedAttributes=["email"])["UserPool"]["Id"]
+        client = idp.create_user_pool_client(UserPoolId=pool, ClientName="web")["UserPoolClient"]["ClientId"]
+        idp.sign_up(
+            ClientId=client, Username="a@example.com", Password="Pass-word-123",
+            UserAttributes=[{"Name": "email", "Value": "a@example.com"}],
+        )  # fmt: skip
+        sent = idp.resend_confirmation_code(ClientId=client, Username="a@example.com")
+        assert sent["CodeDeliveryDetails"] == {
+            "Destination": "a@example.com", "DeliveryMedium": "EMAIL", "AttributeName": "email",
+        }  # fmt: skip
+        with pytest.raises(idp.exceptions.UserNotFoundException):
+            idp.resend_confirmation_code(ClientId=client, Username="nobody@example.com")

@@ -80,6 +80,9 @@ class _Stores:
     def last_receipt(self, store_id: str) -> int:
         return 0
 
+    def staff_name(self, staff_id: str) -> str | None:
+        return None
+
 
 class _Catalog:
     def all_plans(self) -> list[Any]:

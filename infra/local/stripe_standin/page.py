@@ -16,7 +16,9 @@ _BUTTONS = (
 )
 
 _STYLE = """
-body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1a1f36}
+body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1a1f36;
+overflow-wrap:anywhere}
+@media (max-width:480px){body{margin:1rem auto}.card{padding:1rem}.amount{font-size:1.6rem}}
 .card{border:1px solid #e3e8ee;border-radius:8px;padding:1.5rem}
 .amount{font-size:2rem;font-weight:600;margin:.5rem 0}
 .error{background:#fde8e8;color:#9b1c1c;padding:.75rem;border-radius:6px}
@@ -30,6 +32,7 @@ small{color:#697386}
 def _wrap(title: str, body: str) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
         f'<body><div class="card">{body}</div>'
         "<p><small>Stripe stand-in (local test double). No real payment is made.</small></p>"

@@ -35,9 +35,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
+
+from infra.local.process import QuietHTTPServer
 
 from . import objects, spec
 from .formcodec import ParamError, decode_form, param_name, parse_pairs, validate_params
@@ -166,7 +168,7 @@ class StripeStandIn:
         self._disputes: dict[str, dict[str, Any]] = {}
         self._refunds: list[dict[str, Any]] = []
         self._idem: dict[tuple[str, str], IdemEntry] = {}
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: QuietHTTPServer | None = None
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._routes: list[tuple[str, re.Pattern[str], Handler, str]] = [
@@ -210,7 +212,7 @@ class StripeStandIn:
         class _Handler(_RequestHandler):
             app = standin
 
-        self._httpd = ThreadingHTTPServer((self.host, self.port), _Handler)
+        self._httpd = QuietHTTPServer((self.host, self.port), _Handler)
         self._httpd.daemon_threads = True
         self.port = int(self._httpd.server_address[1])
         self.webhooks.start()

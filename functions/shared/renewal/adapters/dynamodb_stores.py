@@ -20,10 +20,11 @@ class StoreModel(Model):
     address = UnicodeAttribute()
     currency = UnicodeAttribute()
     time_zone = UnicodeAttribute()
+    tax_id = UnicodeAttribute(null=True)  # printed on the store's receipts
     last_receipt = NumberAttribute(null=True)
 
     def to_store(self) -> Store:
-        return Store(self.store_id, self.name, self.address, self.currency, self.time_zone)
+        return Store(self.store_id, self.name, self.address, self.currency, self.time_zone, self.tax_id or "")
 
 
 class StaffModel(Model):
@@ -33,7 +34,7 @@ class StaffModel(Model):
 
     staff_id = UnicodeAttribute(hash_key=True)  # the Cognito sub
     store_id = UnicodeAttribute()
-    name = UnicodeAttribute()
+    name = UnicodeAttribute()  # the display name receipts and reports show
     active = BooleanAttribute(default=True)
 
 
@@ -48,6 +49,18 @@ class DynamoStores:
         try:
             return StoreModel.get(staff.store_id, consistent_read=True).to_store()
         except StoreModel.DoesNotExist:
+            return None
+
+    def store(self, store_id: str) -> Store | None:
+        try:
+            return StoreModel.get(store_id).to_store()
+        except StoreModel.DoesNotExist:
+            return None
+
+    def staff_name(self, staff_id: str) -> str | None:
+        try:
+            return str(StaffModel.get(staff_id).name) or None
+        except StaffModel.DoesNotExist:
             return None
 
     def last_receipt(self, store_id: str) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from renewal.domain.errors import Conflict, InvalidInput
 from renewal.domain.orders import VOIDED, Order
+from renewal.domain.receipts import Seller
 
 VOID_WINDOW = timedelta(minutes=15)
 
@@ -22,6 +23,11 @@ class Store:
     address: str
     currency: str
     time_zone: str
+    tax_id: str = ""
+
+    def seller(self) -> Seller:
+        """A store's receipts name the store as the seller."""
+        return Seller(self.name, self.address, self.tax_id)
 
     def receipt_number(self, sequence: int) -> str:
         """Sequential per store: `HKG-T1-000123`."""
@@ -53,8 +59,11 @@ def require_voidable(order: Order, now: datetime) -> None:
         raise Conflict("a sale can be voided only within 15 minutes", code="void_window_passed")
 
 
-def daily_report(store: Store, day: date, orders: Iterable[Order]) -> dict[str, Any]:
-    """Totals per plan, per currency and per staff member; voided sales listed apart."""
+def daily_report(
+    store: Store, day: date, orders: Iterable[Order], staff_names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Totals per plan, per currency and per staff member (with their display name, when known);
+    voided sales listed apart."""
     per_plan: dict[str, dict[str, int]] = defaultdict(lambda: {"count": 0, "amount": 0})
     per_currency: dict[str, int] = defaultdict(int)
     per_staff: dict[str, dict[str, int]] = defaultdict(lambda: {"count": 0, "amount": 0})
@@ -75,6 +84,8 @@ def daily_report(store: Store, day: date, orders: Iterable[Order]) -> dict[str, 
         "time_zone": store.time_zone,
         "per_plan": [{"plan_id": k, **v} for k, v in sorted(per_plan.items())],
         "per_currency": [{"currency": k, "amount": v} for k, v in sorted(per_currency.items())],
-        "per_staff": [{"staff_id": k, **v} for k, v in sorted(per_staff.items())],
+        "per_staff": [
+            {"staff_id": k, "staff_name": (staff_names or {}).get(k), **v} for k, v in sorted(per_staff.items())
+        ],
         "voided": sorted(filter(None, voided)),
     }

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from renewal.domain.errors import DomainError, Forbidden
 from renewal.domain.orders import Order
-from renewal.domain.receipts import receipt_html
+from renewal.domain.receipts import Seller, asked_language, receipt_html
 from renewal.usecases.accounts import Identity
 
 logger = Logger()
@@ -85,11 +85,17 @@ def create_resolver() -> APIGatewayHttpResolver:
     return app
 
 
-def receipt_response(app: APIGatewayHttpResolver, order: Order) -> Response[str]:
-    """A receipt as JSON, or as a printable page when the client asks for HTML."""
-    if "text/html" in (app.current_event.headers.get("accept") or ""):
-        return Response(200, "text/html; charset=utf-8", receipt_html(order))
-    return Response(200, "application/json", json.dumps(order.receipt()))
+def receipt_response(
+    app: APIGatewayHttpResolver, order: Order, seller: Seller, staff_name: str | None = None
+) -> Response[str]:
+    """A receipt as JSON, or as a printable page when the client asks for HTML; both name the
+    seller (with its tax number) and, for a store sale, the staff member by name."""
+    headers = app.current_event.headers
+    if "text/html" in (headers.get("accept") or ""):
+        page = receipt_html(order, seller, staff_name=staff_name, locale=asked_language(headers.get("accept-language")))
+        return Response(200, "text/html; charset=utf-8", page)
+    data = {**order.receipt(), "seller": seller.view(), "staff_name": staff_name}
+    return Response(200, "application/json", json.dumps(data))
 
 
 def caller(app: APIGatewayHttpResolver) -> Identity:

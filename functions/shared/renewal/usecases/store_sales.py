@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from renewal.domain.errors import Conflict, Forbidden, NotFound
 from renewal.domain.lines import is_valid_iccid
 from renewal.domain.orders import PAID, VOIDED, Order, PlanSnapshot
+from renewal.domain.receipts import Seller
 from renewal.domain.reversals import VOID as VOID_KIND
 from renewal.domain.stores import Store, change_due, daily_report, require_store_currency, require_voidable
 from renewal.domain.timeutil import utc_now
@@ -26,6 +27,8 @@ RETRIES = 30
 
 class StoreDirectory(Protocol):
     def store_of_staff(self, staff_id: str) -> Store | None: ...
+
+    def staff_name(self, staff_id: str) -> str | None: ...
 
     def last_receipt(self, store_id: str) -> int: ...
 
@@ -81,7 +84,7 @@ class StoreSales:
         require_store_currency(store, currency)
         price = plan.price_in(store.currency)
         change = change_due(price, cash_received)
-        account_id, line_iccid, contact = self._find_line(iccid, email)
+        account_id, line_iccid, contact, locale = self._find_line(iccid, email)
         now = self._clock()
         order = Order(
             order_id=str(uuid.uuid4()),
@@ -99,6 +102,7 @@ class StoreSales:
             cash_received=cash_received,
             paid_at=now,
             time_zone=store.time_zone,
+            locale=locale,
         )
         for _ in range(RETRIES):
             sequence = self._stores.last_receipt(store.store_id) + 1
@@ -116,19 +120,21 @@ class StoreSales:
             return {**numbered.view(), "receipt_no": numbered.receipt_no, "change_due": change}
         raise RuntimeError("could not number the receipt: the store is too busy")
 
-    def _find_line(self, iccid: str | None, email: str | None) -> tuple[str, str, str]:
+    def _find_line(self, iccid: str | None, email: str | None) -> tuple[str, str, str, str]:
+        """(account id, ICCID, email to mail, the customer's language: receipts are in it when known)."""
         if iccid:
             line = self._lines.get(iccid) if is_valid_iccid(iccid) else None
             if line is None:
                 raise NotFound("no line with this ICCID is on file", code="line_not_found")
-            return line.account_id or "", line.iccid, ""
+            return line.account_id or "", line.iccid, "", "en"
         matches = self._accounts.with_email(email or "", 2)
         if len(matches) > 1:  # the by_email index is not unique: never guess whose line it is
             raise Conflict("more than one account has this email; sell to the card's ICCID", code="email_ambiguous")
         record = matches[0] if matches else None
         if record is None:
             raise NotFound("no customer has this email", code="customer_not_found")
-        return record.account.account_id, record.account.iccid or "", record.account.email
+        account = record.account
+        return account.account_id, account.iccid or "", account.email, account.locale
 
     def receipt(self, staff: Identity, receipt_no: str) -> Order:
         store = self.store_for(staff)
@@ -137,10 +143,18 @@ class StoreSales:
             raise NotFound("no such receipt at your store", code="receipt_not_found")
         return order
 
+    def receipt_page(self, staff: Identity, receipt_no: str) -> tuple[Order, Seller, str | None]:
+        """The receipt with what its page names: the store as seller, the staff member by name."""
+        order = self.receipt(staff, receipt_no)
+        staff_name = self._stores.staff_name(order.staff_id) if order.staff_id else None
+        return order, self.store_for(staff).seller(), staff_name
+
     def report(self, staff: Identity, day: date) -> dict[str, Any]:
         store = self.store_for(staff)
         start, end = store.local_day(day)
-        return daily_report(store, day, self._orders.for_store(store.store_id, start, end))
+        orders = self._orders.for_store(store.store_id, start, end)
+        names = {s: n for s in {o.staff_id for o in orders if o.staff_id} if (n := self._stores.staff_name(s))}
+        return daily_report(store, day, orders, names)
 
     def void(self, staff: Identity, order_id: str, reason: str) -> Order:
         """A store sale voided within 15 minutes: taken back like a full refund (restored exactly
