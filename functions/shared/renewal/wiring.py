@@ -13,14 +13,55 @@ from typing import TYPE_CHECKING
 from renewal.adapters.aws import prepare
 
 if TYPE_CHECKING:  # each factory imports its own: a handler loads only the use cases it runs
+    from renewal.usecases.accounts import AccountService
     from renewal.usecases.activation import Activation
     from renewal.usecases.checkout import CheckoutService, SyncLimit
+    from renewal.usecases.customer_reads import CustomerReads
     from renewal.usecases.mail_events import MailEvents
     from renewal.usecases.payments import Fulfilment
     from renewal.usecases.reconciliation import Reconciliation
     from renewal.usecases.reminders import ReminderRun, ReminderSender
     from renewal.usecases.reversals import ReversalPush
+    from renewal.usecases.store_sales import StoreSales
     from renewal.usecases.usage import UsageIngest
+
+
+@cache
+def account_service() -> AccountService:
+    """GET/PATCH /account..., POST /account/line (customer_api)."""
+    from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore
+    from renewal.adapters.dynamodb_pins import DynamoPinAttempts
+    from renewal.usecases.accounts import AccountService
+
+    prepare("dynamodb")
+    return AccountService(DynamoAccountStore(), DynamoLineStore(), attempts=DynamoPinAttempts())
+
+
+@cache
+def customer_reads() -> CustomerReads:
+    """Plans, the caller's orders and receipts (customer_api)."""
+    from renewal.adapters.dynamodb import DynamoPlanCatalog
+    from renewal.adapters.dynamodb_orders import DynamoOrderStore
+    from renewal.usecases.customer_reads import CustomerReads
+
+    prepare("dynamodb")
+    return CustomerReads(DynamoPlanCatalog(), DynamoOrderStore())
+
+
+@cache
+def store_sales() -> StoreSales:
+    """Counter sales, receipts, voids and the daily report (store_api)."""
+    from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore, DynamoPlanCatalog
+    from renewal.adapters.dynamodb_orders import DynamoOrderStore
+    from renewal.adapters.dynamodb_stores import DynamoStores
+    from renewal.adapters.queue import SqsActivationQueue
+    from renewal.usecases.store_sales import StoreSales
+
+    prepare("dynamodb")
+    return StoreSales(
+        DynamoStores(), DynamoPlanCatalog(), DynamoLineStore(), DynamoAccountStore(), DynamoOrderStore(),
+        SqsActivationQueue(),
+    )  # fmt: skip
 
 
 @cache
