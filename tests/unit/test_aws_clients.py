@@ -28,16 +28,16 @@ def counting(self, *args, **kwargs):
 botocore.session.Session.__init__ = counting
 
 from renewal.adapters import mail, queue
-from renewal.adapters.dynamodb import AccountModel, LineModel, _connection
+from renewal.adapters.dynamodb import AccountModel, LineModel, transaction_connection
 from renewal.adapters.dynamodb_orders import OrderModel, PaymentEventModel
-from renewal.adapters.secrets import _provider
+from renewal.adapters.secrets import secrets_provider
 from renewal.http.once import persistence_store
 
 for model in (LineModel, AccountModel, OrderModel, PaymentEventModel):
     model._get_connection().connection.client  # PynamoDB makes its client here
-_connection().client
+transaction_connection().client
 persistence_store()
-_provider()
+secrets_provider()
 queue.SqsActivationQueue()
 queue.SqsReminderQueue()
 mail.SesMailer()

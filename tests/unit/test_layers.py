@@ -44,3 +44,19 @@ def test_a_planted_back_arrow_fails(tmp_path: Path, module: str, planted: str) -
     target.write_text(target.read_text() + f"\n{planted}  # planted by test_layers\n")
     result = lint_imports(tmp_path)
     assert result.returncode != 0 and "BROKEN" in result.stdout, result.stdout
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    """A module's `_name` is its own: what others need is public (issue 15: `_table`, `_connection`,
+    `mail._money` were imported across modules)."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "functions").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("renewal"):
+                offenders += [
+                    f"{path.relative_to(ROOT)}: {alias.name}" for alias in node.names if alias.name.startswith("_")
+                ]
+    assert offenders == []

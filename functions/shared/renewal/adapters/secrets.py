@@ -13,13 +13,13 @@ from renewal.adapters.aws import client
 
 
 @cache
-def _provider() -> SecretsProvider:
+def secrets_provider() -> SecretsProvider:
     return SecretsProvider(boto3_client=client("secretsmanager"))
 
 
 def json_secret(name_variable: str) -> dict[str, Any]:
     """The JSON secret named by environment variable `name_variable`."""
-    value: Any = _provider().get(os.environ[name_variable], transform="json", max_age=300)
+    value: Any = secrets_provider().get(os.environ[name_variable], transform="json", max_age=300)
     return dict(value)
 
 

@@ -27,7 +27,7 @@ def _local(moment: datetime | None, time_zone: str) -> str:
     return moment.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _money(amount: int, currency: str) -> str:
+def money(amount: int, currency: str) -> str:
     from renewal.domain.countries import CURRENCY_EXPONENTS
 
     exponent = CURRENCY_EXPONENTS.get(currency, 2)
@@ -70,7 +70,7 @@ def confirmation_mail(order: Order, balance_mb: int) -> Mail:
         "added": f"{order.credited_mb if order.credited_mb is not None else order.plan.data_mb:,}",
         "balance": f"{balance_mb:,}",
         "expires": _local(order.new_expires_at, order.time_zone),
-        "paid": _money(order.amount, order.currency),
+        "paid": money(order.amount, order.currency),
         "receipt": order.receipt_no or "-",
     }
     lines = [line.format(**values) for line in texts["lines"]]
@@ -257,7 +257,7 @@ def take_back_mail(order: Order, kind: str, amount: int, taken_mb: int, taken_s:
     values = {
         "plan": order.plan.name,
         "receipt": order.receipt_no or order.order_id,
-        "amount": _money(amount, order.currency),
+        "amount": money(amount, order.currency),
         "iccid": order.iccid,
         "taken_mb": f"{taken_mb:,}",
         "taken_time": _duration(taken_s, texts),

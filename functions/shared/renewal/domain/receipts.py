@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from zoneinfo import ZoneInfo
 
-from renewal.domain.mail import _money
+from renewal.domain.mail import money
 from renewal.domain.orders import Order
 
 
@@ -24,16 +24,16 @@ def receipt_html(order: Order) -> str:
         ("Line (ICCID)", data["iccid"]),
         *([("Store", order.store_id), ("Staff", order.staff_id)] if order.store_id else []),
         ("Plan", f"{order.plan.name} ({order.plan.data_mb:,} MB, {order.plan.validity_days} days)"),
-        ("Amount", _money(order.amount, order.currency)),
+        ("Amount", money(order.amount, order.currency)),
         *(
             [
-                ("Cash received", _money(order.cash_received, order.currency)),
-                ("Change", _money(order.cash_received - order.amount, order.currency)),
+                ("Cash received", money(order.cash_received, order.currency)),
+                ("Change", money(order.cash_received - order.amount, order.currency)),
             ]
             if order.cash_received is not None
             else []
         ),
-        ("Refunded", _money(order.refunded_amount, order.currency) if order.refunded_amount else "-"),
+        ("Refunded", money(order.refunded_amount, order.currency) if order.refunded_amount else "-"),
         *([("Void reason", order.void_reason)] if order.void_reason else []),
         *(
             [("Taken back", f"{order.taken_back_mb:,} MB, {order.taken_back_s // 3600:,} hours of validity")]
