@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from renewal.domain.errors import InvalidInput
 from renewal.http.api import CUSTOMER, caller, create_resolver, receipt_response
-from renewal.http.once import call_once, idempotency_config, persistence_store
+from renewal.http.once import call_once, idempotency_config
 from renewal.http.schemas import (
     RECEIPT_CONTENT,
     OrderOut,
@@ -28,7 +28,7 @@ from renewal.http.schemas import (
 )
 from renewal.tracing import TRACED_MODULES
 from renewal.usecases.accounts import Identity
-from renewal.wiring import store_sales
+from renewal.wiring import idempotency_store, store_sales
 
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
@@ -38,7 +38,7 @@ idempotency = idempotency_config("staff_id")
 STAFF_ONLY = error_doc("not partner-store staff (staff_only, no_store)")
 
 
-@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence_store())
+@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=idempotency_store())
 def renew_once(request: dict[str, Any]) -> dict[str, Any]:
     body = request["body"]
     staff = Identity(request["staff_id"], "", groups=tuple(request["groups"]))

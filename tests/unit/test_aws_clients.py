@@ -36,11 +36,11 @@ from renewal.http.once import persistence_store
 for model in (LineModel, AccountModel, OrderModel, PaymentEventModel):
     model._get_connection().connection.client  # PynamoDB makes its client here
 transaction_connection().client
-persistence_store()
+persistence_store("idempotency")
 secrets_provider()
-queue.SqsActivationQueue()
-queue.SqsReminderQueue()
-mail.SesMailer()
+queue.SqsActivationQueue("https://sqs.us-east-1.amazonaws.com/123456789012/activation")
+queue.SqsReminderQueue("https://sqs.us-east-1.amazonaws.com/123456789012/mail")
+mail.SesMailer("mail@example.com")
 on_main_thread = len(made)
 
 worker = threading.Thread(target=lambda: LineModel._get_connection().connection.session)
