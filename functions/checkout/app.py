@@ -15,11 +15,11 @@ from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from renewal.http.api import CUSTOMER, caller, create_resolver
-from renewal.http.once import call_once, idempotency_config, persistence_store
+from renewal.http.once import call_once, idempotency_config
 from renewal.http.schemas import CheckoutIn, CheckoutOut, OrderOut, answers, error_doc
 from renewal.tracing import TRACED_MODULES
 from renewal.usecases.accounts import Identity
-from renewal.wiring import checkout_service, fulfilment, sync_limit
+from renewal.wiring import checkout_service, fulfilment, idempotency_store, sync_limit
 
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
@@ -31,7 +31,7 @@ syncs = sync_limit()
 idempotency = idempotency_config("account_id")
 
 
-@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence_store())
+@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=idempotency_store())
 def start_checkout_once(request: dict[str, Any]) -> dict[str, Any]:
     body = request["body"]
     return checkouts.start(Identity(**request["identity"]), body["plan_id"], body["currency"])

@@ -13,12 +13,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from renewal.adapters.aws import prepare
-from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore, DynamoPlanCatalog
-from renewal.adapters.dynamodb_orders import DynamoOrderStore
-from renewal.adapters.dynamodb_pins import DynamoPinAttempts
-from renewal.adapters.dynamodb_stores import DynamoStores
-from renewal.domain.errors import NotFound
 from renewal.http.api import CUSTOMER, caller, create_resolver, receipt_response
 from renewal.http.schemas import (
     RECEIPT_CONTENT,
@@ -33,21 +27,16 @@ from renewal.http.schemas import (
     answers,
     error_doc,
 )
-from renewal.settings import online_seller
 from renewal.tracing import TRACED_MODULES
-from renewal.usecases import catalog, orders
-from renewal.usecases.accounts import AccountService
+from renewal.wiring import account_service, customer_reads
 
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 app = create_resolver()
 
-plans = DynamoPlanCatalog()
-accounts = AccountService(DynamoAccountStore(), DynamoLineStore(), attempts=DynamoPinAttempts())
-order_store = DynamoOrderStore()
-stores = DynamoStores()
-prepare("dynamodb")  # the AWS client at init, not in the first request (renewal.adapters.aws)
+reads = customer_reads()  # built at init, their AWS clients too (renewal.wiring)
+accounts = account_service()
 
 
 @app.get("/plans", summary="List plans", responses=answers(description="the plans"))
@@ -55,13 +44,13 @@ def list_plans(
     region: Annotated[str | None, Query(max_length=16, description="e.g. EU, ASIA, NA, GLOBAL")] = None,
     country: Annotated[str | None, Query(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")] = None,
 ) -> PlanList:
-    found = catalog.list_plans(plans, region=region, country=country)
+    found = reads.plans(region=region, country=country)
     return PlanList.model_validate({"plans": [p.to_dict() for p in found]})
 
 
 @app.get("/plans/<plan_id>", summary="One plan", responses=answers(description="the plan"))
 def get_plan(plan_id: Annotated[str, Path(max_length=64)]) -> PlanOut:
-    return PlanOut.model_validate(catalog.get_plan(plans, plan_id).to_dict())
+    return PlanOut.model_validate(reads.plan(plan_id).to_dict())
 
 
 @app.get(
@@ -130,7 +119,7 @@ def list_orders(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> OrderList:
-    found, next_cursor = orders.list_orders(order_store, caller(app).account_id, limit, cursor)
+    found, next_cursor = reads.orders(caller(app).account_id, limit, cursor)
     return OrderList.model_validate({"orders": [o.view() for o in found], "next_cursor": next_cursor})
 
 
@@ -141,7 +130,7 @@ def list_orders(
     responses=answers(description="the order"),
 )
 def get_order(order_id: Annotated[str, Path(max_length=64)]) -> OrderOut:
-    return OrderOut.model_validate(orders.own_order(order_store, caller(app).account_id, order_id).view())
+    return OrderOut.model_validate(reads.order(caller(app).account_id, order_id).view())
 
 
 @app.get(
@@ -151,15 +140,7 @@ def get_order(order_id: Annotated[str, Path(max_length=64)]) -> OrderOut:
     responses=answers(description="the receipt", content=RECEIPT_CONTENT),
 )
 def get_receipt(order_id: Annotated[str, Path(max_length=64)]) -> Response[str]:
-    order = orders.own_order(order_store, caller(app).account_id, order_id)
-    if not order.receipt_no:
-        raise NotFound("this order has no receipt yet: it is not paid and activated", code="receipt_not_found")
-    # Online, we are the seller; a store sale's receipt names the store and the staff member.
-    seller, staff_name = online_seller(), None
-    store = stores.store(order.store_id) if order.store_id else None
-    if store is not None:
-        seller = store.seller()
-        staff_name = stores.staff_name(order.staff_id) if order.staff_id else None
+    order, seller, staff_name = reads.receipt(caller(app).account_id, order_id)
     return receipt_response(app, order, seller, staff_name)
 
 

@@ -14,14 +14,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from renewal.adapters.aws import prepare
-from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore, DynamoPlanCatalog
-from renewal.adapters.dynamodb_orders import DynamoOrderStore
-from renewal.adapters.dynamodb_stores import DynamoStores
-from renewal.adapters.queue import SqsActivationQueue
 from renewal.domain.errors import InvalidInput
 from renewal.http.api import CUSTOMER, caller, create_resolver, receipt_response
-from renewal.http.once import call_once, idempotency_config, persistence_store
+from renewal.http.once import call_once, idempotency_config
 from renewal.http.schemas import (
     RECEIPT_CONTENT,
     OrderOut,
@@ -33,25 +28,17 @@ from renewal.http.schemas import (
 )
 from renewal.tracing import TRACED_MODULES
 from renewal.usecases.accounts import Identity
-from renewal.usecases.store_sales import StoreSales
+from renewal.wiring import idempotency_store, store_sales
 
 logger = Logger()
 tracer = Tracer(patch_modules=TRACED_MODULES)
 app = create_resolver()
-sales = StoreSales(
-    DynamoStores(),
-    DynamoPlanCatalog(),
-    DynamoLineStore(),
-    DynamoAccountStore(),
-    DynamoOrderStore(),
-    SqsActivationQueue(),
-)
-prepare("dynamodb")  # the AWS client at init, not in the first request (renewal.adapters.aws)
+sales = store_sales()  # built at init, its AWS clients too (renewal.wiring)
 idempotency = idempotency_config("staff_id")
 STAFF_ONLY = error_doc("not partner-store staff (staff_only, no_store)")
 
 
-@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=persistence_store())
+@idempotent_function(data_keyword_argument="request", config=idempotency, persistence_store=idempotency_store())
 def renew_once(request: dict[str, Any]) -> dict[str, Any]:
     body = request["body"]
     staff = Identity(request["staff_id"], "", groups=tuple(request["groups"]))

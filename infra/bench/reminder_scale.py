@@ -151,9 +151,8 @@ def measure(dynamodb_url: str, aws_url: str | None, accounts: int, due_share: fl
 
         sqs = boto3.client("sqs", endpoint_url=aws_url, **CREDENTIALS)
         queue_url = sqs.create_queue(QueueName=f"{table}-mail")["QueueUrl"]
-        os.environ["MAIL_QUEUE_URL"] = queue_url
         os.environ["AWS_ENDPOINT_URL_SQS"] = aws_url
-        queue = SqsReminderQueue()
+        queue = SqsReminderQueue(queue_url)
     now = datetime.now(UTC).replace(microsecond=0)
     try:
         started = time.perf_counter()

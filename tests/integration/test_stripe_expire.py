@@ -37,8 +37,7 @@ def client(standin: StripeStandIn) -> stripe.StripeClient:
 
 @pytest.fixture
 def adapter(standin: StripeStandIn, monkeypatch: pytest.MonkeyPatch) -> StripePayments:
-    monkeypatch.setenv("STRIPE_API_BASE", standin.url)
-    return StripePayments(secret=lambda: {"api_key": API_KEY, "webhook_secret": SECRET})
+    return StripePayments(secret=lambda: {"api_key": API_KEY, "webhook_secret": SECRET}, api_base=standin.url)
 
 
 @pytest.mark.parametrize("outcome", ["succeeded", "expire"])
@@ -81,8 +80,10 @@ def test_the_adapter_expires_an_open_session_and_takes_not_open_as_done(
 
 
 def test_the_adapter_reports_stripe_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")  # nothing listens on the discard port
-    adapter = StripePayments(secret=lambda: {"api_key": API_KEY, "webhook_secret": SECRET})
+    # nothing listens on the discard port
+    adapter = StripePayments(
+        secret=lambda: {"api_key": API_KEY, "webhook_secret": SECRET}, api_base="http://127.0.0.1:9"
+    )
     with pytest.raises(PaymentProviderError):
         adapter.expire_session("cs_test_any")
 

@@ -28,19 +28,19 @@ def counting(self, *args, **kwargs):
 botocore.session.Session.__init__ = counting
 
 from renewal.adapters import mail, queue
-from renewal.adapters.dynamodb import AccountModel, LineModel, _connection
+from renewal.adapters.dynamodb import AccountModel, LineModel, transaction_connection
 from renewal.adapters.dynamodb_orders import OrderModel, PaymentEventModel
-from renewal.adapters.secrets import _provider
+from renewal.adapters.secrets import secrets_provider
 from renewal.http.once import persistence_store
 
 for model in (LineModel, AccountModel, OrderModel, PaymentEventModel):
     model._get_connection().connection.client  # PynamoDB makes its client here
-_connection().client
-persistence_store()
-_provider()
-queue.SqsActivationQueue()
-queue.SqsReminderQueue()
-mail.SesMailer()
+transaction_connection().client
+persistence_store("idempotency")
+secrets_provider()
+queue.SqsActivationQueue("https://sqs.us-east-1.amazonaws.com/123456789012/activation")
+queue.SqsReminderQueue("https://sqs.us-east-1.amazonaws.com/123456789012/mail")
+mail.SesMailer("mail@example.com")
 on_main_thread = len(made)
 
 worker = threading.Thread(target=lambda: LineModel._get_connection().connection.session)

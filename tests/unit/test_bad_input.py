@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from infra.local.gateway import LocalHttpApi, Route
-from renewal.adapters.dynamodb_orders import _decode_cursor
+from renewal.adapters.dynamodb_orders import decode_cursor
 from renewal.domain.errors import InvalidInput
 from renewal.domain.usage import parse_usage_batch
 from renewal.http.api import create_resolver
@@ -91,9 +91,9 @@ GOOD = {"order_id": {"S": "o-1"}, "account_id": {"S": "sub-a"}, "created_at": {"
     ],
 )
 def test_a_cursor_with_the_right_keys_but_wrong_value_types_is_422(key: dict[str, Any]) -> None:
-    assert _decode_cursor(_cursor(GOOD), "sub-a") == GOOD
+    assert decode_cursor(_cursor(GOOD), "sub-a") == GOOD
     with pytest.raises(InvalidInput) as raised:
-        _decode_cursor(_cursor(key), "sub-a")
+        decode_cursor(_cursor(key), "sub-a")
     assert raised.value.code == "invalid_cursor"
 
 

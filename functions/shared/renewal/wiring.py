@@ -5,41 +5,117 @@ Powertools' Secrets Manager provider will ask the shared session for (renewal.ad
 
 from __future__ import annotations
 
-import os
-from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
 from renewal.adapters.aws import prepare
+from renewal.settings import settings
 
 if TYPE_CHECKING:  # each factory imports its own: a handler loads only the use cases it runs
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from renewal.adapters.carrier import HttpCarrier
+    from renewal.adapters.mail import SesMailer
+    from renewal.adapters.stripe_payments import StripePayments
+    from renewal.usecases.accounts import AccountService
     from renewal.usecases.activation import Activation
     from renewal.usecases.checkout import CheckoutService, SyncLimit
+    from renewal.usecases.customer_reads import CustomerReads
     from renewal.usecases.mail_events import MailEvents
     from renewal.usecases.payments import Fulfilment
     from renewal.usecases.reconciliation import Reconciliation
     from renewal.usecases.reminders import ReminderRun, ReminderSender
     from renewal.usecases.reversals import ReversalPush
+    from renewal.usecases.store_sales import StoreSales
     from renewal.usecases.usage import UsageIngest
+
+
+@cache
+def account_service() -> AccountService:
+    """GET/PATCH /account..., POST /account/line (customer_api)."""
+    from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore
+    from renewal.adapters.dynamodb_pins import DynamoPinAttempts
+    from renewal.usecases.accounts import AccountService
+
+    prepare("dynamodb")
+    return AccountService(DynamoAccountStore(), DynamoLineStore(), attempts=DynamoPinAttempts())
+
+
+@cache
+def customer_reads() -> CustomerReads:
+    """Plans, the caller's orders and receipts (customer_api)."""
+    from renewal.adapters.dynamodb import DynamoPlanCatalog
+    from renewal.adapters.dynamodb_orders import DynamoOrderStore
+    from renewal.adapters.dynamodb_stores import DynamoStores
+    from renewal.usecases.customer_reads import CustomerReads
+
+    prepare("dynamodb")
+    return CustomerReads(DynamoPlanCatalog(), DynamoOrderStore(), DynamoStores(), settings().online_seller())
+
+
+@cache
+def store_sales() -> StoreSales:
+    """Counter sales, receipts, voids and the daily report (store_api)."""
+    from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore, DynamoPlanCatalog
+    from renewal.adapters.dynamodb_orders import DynamoOrderStore
+    from renewal.adapters.dynamodb_stores import DynamoStores
+    from renewal.adapters.queue import SqsActivationQueue
+    from renewal.usecases.store_sales import StoreSales
+
+    prepare("dynamodb")
+    return StoreSales(
+        DynamoStores(), DynamoPlanCatalog(), DynamoLineStore(), DynamoAccountStore(), DynamoOrderStore(),
+        SqsActivationQueue(settings().activation_queue_url()),
+    )  # fmt: skip
+
+
+@cache
+def idempotency_store() -> DynamoDBPersistenceLayer:
+    """Where Powertools' idempotency keeps the answers of POST /checkout and POST /store/renewals."""
+    from renewal.http.once import persistence_store
+
+    return persistence_store(settings().idempotency_table())
+
+
+def _stripe() -> StripePayments:
+    from renewal.adapters.stripe_payments import StripePayments, stripe_secret
+
+    config = settings().stripe()
+    return StripePayments(stripe_secret(config.secret_name), api_base=config.api_base)
+
+
+def _carrier() -> HttpCarrier:
+    from renewal.adapters.carrier import HttpCarrier
+    from renewal.adapters.secrets import hmac_secret
+
+    config = settings().carrier()
+    return HttpCarrier(config.api_url, hmac_secret(config.secret_name), timeout_s=config.timeout_s)
+
+
+def _ses() -> SesMailer:
+    from renewal.adapters.mail import SesMailer
+
+    config = settings().mail()
+    return SesMailer(config.sender, config.configuration_set)
 
 
 @cache
 def checkout_service() -> CheckoutService:
     from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore, DynamoPlanCatalog
     from renewal.adapters.dynamodb_orders import DynamoOrderStore
-    from renewal.adapters.stripe_payments import StripePayments
     from renewal.usecases.accounts import AccountService
     from renewal.usecases.checkout import CheckoutService, CheckoutSettings
 
-    settings = CheckoutSettings(
-        success_url=os.environ["CHECKOUT_SUCCESS_URL"],
-        cancel_url=os.environ["CHECKOUT_CANCEL_URL"],
-        expires_after=timedelta(minutes=int(os.environ.get("CHECKOUT_EXPIRES_MINUTES", "30"))),
-        methods_by_currency=CheckoutSettings.parse_methods(os.environ.get("PAYMENT_METHODS_BY_CURRENCY", "")),
+    values = settings().checkout()
+    checkout = CheckoutSettings(
+        success_url=values.success_url,
+        cancel_url=values.cancel_url,
+        expires_after=values.expires_after,
+        methods_by_currency=CheckoutSettings.parse_methods(values.methods_by_currency),
     )
     accounts = AccountService(DynamoAccountStore(), DynamoLineStore())
     prepare("dynamodb", "secretsmanager")
-    return CheckoutService(DynamoPlanCatalog(), accounts, DynamoOrderStore(), StripePayments(), settings)
+    return CheckoutService(DynamoPlanCatalog(), accounts, DynamoOrderStore(), _stripe(), checkout)
 
 
 @cache
@@ -55,35 +131,33 @@ def fulfilment() -> Fulfilment:
     from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore
     from renewal.adapters.dynamodb_orders import DynamoEventLog, DynamoOrderStore
     from renewal.adapters.queue import SqsActivationQueue
-    from renewal.adapters.stripe_payments import StripePayments
     from renewal.domain.timeutil import utc_now
     from renewal.usecases.payments import Fulfilment
 
     prepare("dynamodb", "secretsmanager")
+    queue = SqsActivationQueue(settings().activation_queue_url())
     return Fulfilment(
-        DynamoOrderStore(), DynamoLineStore(), StripePayments(), SqsActivationQueue(), DynamoEventLog(), utc_now,
+        DynamoOrderStore(), DynamoLineStore(), _stripe(), queue, DynamoEventLog(), utc_now,
         accounts=DynamoAccountStore(),
     )  # fmt: skip
 
 
 @cache
 def activation() -> Activation:
-    from renewal.adapters.carrier import HttpCarrier
     from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore
     from renewal.adapters.dynamodb_orders import DynamoOrderStore
     from renewal.adapters.dynamodb_reversals import DynamoReversalStore
-    from renewal.adapters.mail import DeliverableOnly, SesMailer
+    from renewal.adapters.mail import DeliverableOnly
     from renewal.adapters.queue import SqsActivationQueue
-    from renewal.settings import claim_lease
     from renewal.usecases.activation import Activation
     from renewal.usecases.reversals import ReversalPush
 
     prepare("dynamodb", "secretsmanager")
-    lease = claim_lease()
-    orders, carrier = DynamoOrderStore(mail_claim_lease=lease), HttpCarrier()
-    mailer = DeliverableOnly(SesMailer(), DynamoAccountStore())
+    lease = settings().claim_lease()
+    orders, carrier = DynamoOrderStore(mail_claim_lease=lease), _carrier()
+    mailer = DeliverableOnly(_ses(), DynamoAccountStore())
     return Activation(
-        orders, DynamoLineStore(), mailer, carrier, SqsActivationQueue(),
+        orders, DynamoLineStore(), mailer, carrier, SqsActivationQueue(settings().activation_queue_url()),
         reversals=ReversalPush(DynamoReversalStore(mail_claim_lease=lease), orders, carrier, mailer),
     )  # fmt: skip
 
@@ -100,32 +174,31 @@ def reversal_push() -> ReversalPush:
 def reminder_run() -> ReminderRun:
     from renewal.adapters.dynamodb_reminders import DynamoReminderIndex
     from renewal.adapters.queue import SqsReminderQueue
-    from renewal.settings import reminder_policy
     from renewal.usecases.reminders import ReminderRun
 
     prepare("dynamodb")
-    return ReminderRun(DynamoReminderIndex(), SqsReminderQueue(), reminder_policy())
+    return ReminderRun(
+        DynamoReminderIndex(), SqsReminderQueue(settings().mail_queue_url()), settings().reminder_policy()
+    )
 
 
 @cache
 def reminder_sender() -> ReminderSender:
     from renewal.adapters.dynamodb import DynamoAccountStore, DynamoLineStore
     from renewal.adapters.dynamodb_reminders import DynamoReminderLog
-    from renewal.adapters.mail import DeliverableOnly, PacedMailer, SesMailer
-    from renewal.settings import claim_lease
+    from renewal.adapters.mail import DeliverableOnly, PacedMailer
     from renewal.usecases.reminders import ReminderSender
 
     prepare("dynamodb")
-    # Each of the event source's concurrent senders takes its share of the account's SES rate.
-    per_sender = float(os.environ.get("MAIL_SEND_RATE_PER_SECOND", "10")) / int(os.environ.get("MAIL_SENDERS", "1"))
+    config = settings()
     accounts = DynamoAccountStore()
     return ReminderSender(
         accounts,
         DynamoLineStore(),
-        DynamoReminderLog(claim_lease()),
+        DynamoReminderLog(config.claim_lease()),
         # Skipped mails take no share of SES's rate.
-        DeliverableOnly(PacedMailer(SesMailer(), per_sender), accounts),
-        os.environ["RENEW_URL"],  # template.yaml: RenewUrl, or the stack's own site
+        DeliverableOnly(PacedMailer(_ses(), config.mail_rate_per_sender()), accounts),
+        config.renew_url(),  # template.yaml: RenewUrl, or the stack's own site
     )
 
 
@@ -134,42 +207,39 @@ def usage_ingest() -> UsageIngest:
     from renewal.adapters.dynamodb import DynamoLineStore, DynamoPlanCatalog
     from renewal.adapters.dynamodb_reminders import DynamoUsageLedger
     from renewal.adapters.queue import SqsReminderQueue
-    from renewal.adapters.secrets import usage_hmac_secret
-    from renewal.settings import reminder_policy
+    from renewal.adapters.secrets import hmac_secret
     from renewal.usecases.usage import UsageIngest
 
     prepare("dynamodb", "secretsmanager")
+    config = settings()
     return UsageIngest(
         DynamoLineStore(),
         DynamoUsageLedger(),
         DynamoPlanCatalog(),
-        SqsReminderQueue(),
-        usage_hmac_secret,
-        reminder_policy(),
+        SqsReminderQueue(config.mail_queue_url()),
+        hmac_secret(config.usage_secret_name()),
+        config.reminder_policy(),
     )
 
 
 @cache
 def reconciliation() -> Reconciliation:
-    from renewal.adapters.carrier import HttpCarrier
     from renewal.adapters.dynamodb import DynamoLineStore
     from renewal.adapters.dynamodb_issues import DynamoIssueLog
     from renewal.adapters.dynamodb_orders import DynamoOrderStore
     from renewal.adapters.dynamodb_reversals import DynamoReversalStore
     from renewal.adapters.queue import SqsActivationQueue
-    from renewal.adapters.stripe_payments import StripePayments
     from renewal.domain.timeutil import utc_now
     from renewal.usecases.reconciliation import Reconciliation, ReconciliationSettings
 
+    config = settings()
     orders, lines = DynamoOrderStore(), DynamoLineStore()
-    settings = ReconciliationSettings(
-        stuck_after=timedelta(minutes=float(os.environ.get("STUCK_ACTIVATION_MINUTES", "10"))),
-        data_tolerance_mb=int(os.environ.get("RECONCILE_DATA_TOLERANCE_MB", "50")),
-    )
+    tolerances = ReconciliationSettings(stuck_after=config.stuck_after(), data_tolerance_mb=config.data_tolerance_mb())
     prepare("dynamodb", "secretsmanager")
+    queue = SqsActivationQueue(config.activation_queue_url())
     return Reconciliation(
-        orders, orders, lines, lines, StripePayments(), fulfilment(), SqsActivationQueue(), HttpCarrier(),
-        DynamoIssueLog(), settings, utc_now, DynamoReversalStore(), pool=lines,
+        orders, orders, lines, lines, _stripe(), fulfilment(), queue, _carrier(),
+        DynamoIssueLog(), tolerances, utc_now, DynamoReversalStore(), pool=lines,
     )  # fmt: skip
 
 

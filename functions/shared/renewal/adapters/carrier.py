@@ -5,7 +5,6 @@ Stripe's scheme), our order id as the idempotency key, a timeout and bounded ret
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +13,6 @@ import urllib3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from renewal.adapters.secrets import json_secret
 from renewal.domain.signatures import request_payload, signature_header
 from renewal.domain.timeutil import from_iso
 from renewal.ports import (
@@ -31,10 +29,6 @@ from renewal.snapstart import after_restore
 logger = Logger(child=True)
 metrics = Metrics()  # shares the handler's metric set; flushed by its log_metrics
 TRANSIENT = {408, 425, 429, 500, 502, 503, 504}
-
-
-def _secret() -> str:
-    return str(json_secret("CARRIER_SECRET_NAME")["hmac_secret"])
 
 
 def _amounts(answer: Any, prefix: str) -> CarrierAdded:
@@ -55,16 +49,15 @@ def _refusal(status: int, answer: Any, default: str) -> CarrierRefused:
 class HttpCarrier:
     def __init__(
         self,
-        base_url: str | None = None,
-        secret: Callable[[], str] = _secret,
-        timeout_s: float | None = None,
+        base_url: str,
+        secret: Callable[[], str],
+        timeout_s: float = 5.0,
         attempts: int = 3,
         backoff_s: float = 0.2,
     ) -> None:
-        self._base = (base_url or os.environ["CARRIER_API_URL"]).rstrip("/")
+        self._base = base_url.rstrip("/")
         self._secret = secret
-        timeout = timeout_s if timeout_s is not None else float(os.environ.get("CARRIER_TIMEOUT_SECONDS", "5"))
-        self._timeout = urllib3.Timeout(connect=min(2.0, timeout), read=timeout)
+        self._timeout = urllib3.Timeout(connect=min(2.0, timeout_s), read=timeout_s)
         self._attempts = attempts
         self._backoff_s = backoff_s
         self._http = urllib3.PoolManager(retries=False, maxsize=4)

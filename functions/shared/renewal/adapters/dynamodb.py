@@ -49,12 +49,12 @@ POOL_AVAILABLE = "available"
 REMINDER_SHARDS = 8
 
 
-def _table(variable: str) -> str:
+def configured_table(variable: str) -> str:
     # A clear name in errors when a function was deployed without its table variable.
     return os.environ.get(variable, f"missing-env-{variable}")
 
 
-def _region() -> str | None:
+def aws_region() -> str | None:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
 
 
@@ -138,8 +138,8 @@ class PlansByRegion(GlobalSecondaryIndex["PlanModel"]):
 
 class PlanModel(Model):
     class Meta:
-        table_name = _table("PLANS_TABLE")
-        region = _region()
+        table_name = configured_table("PLANS_TABLE")
+        region = aws_region()
 
     plan_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
@@ -187,8 +187,8 @@ class AccountsByEmail(GlobalSecondaryIndex["AccountModel"]):
 
 class AccountModel(Model):
     class Meta:
-        table_name = _table("ACCOUNTS_TABLE")
-        region = _region()
+        table_name = configured_table("ACCOUNTS_TABLE")
+        region = aws_region()
 
     account_id = UnicodeAttribute(hash_key=True)
     email = UnicodeAttribute()
@@ -263,8 +263,8 @@ class LinesByChange(GlobalSecondaryIndex["LineModel"]):
 
 class LineModel(Model):
     class Meta:
-        table_name = _table("LINES_TABLE")
-        region = _region()
+        table_name = configured_table("LINES_TABLE")
+        region = aws_region()
 
     iccid = UnicodeAttribute(hash_key=True)
     pin_hash = UnicodeAttribute()
@@ -340,10 +340,10 @@ def line_bundles_update(transaction: TransactWrite, line: LineRecord, bundles: S
 
 
 @cache
-def _connection() -> Connection:
+def transaction_connection() -> Connection:
     """One connection (one botocore client) per process for transactions: making a client costs
     more CPU than the transaction itself (`make bench` measures it)."""
-    return Connection(region=_region())
+    return Connection(region=aws_region())
 
 
 def claim_mail_on(item: Model, claimed_at: Any, sent: Any, now: datetime, lease: timedelta) -> bool:
@@ -378,7 +378,7 @@ def condition_failed(error: Exception) -> bool:
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
-def _cancelled_by_condition(error: TransactWriteError, position: int) -> bool:
+def cancelled_by_condition(error: TransactWriteError, position: int) -> bool:
     reasons = error.cancellation_reasons or []
     reason = reasons[position] if len(reasons) > position else None
     return reason is not None and reason.code == "ConditionalCheckFailed"
@@ -495,7 +495,7 @@ class DynamoAccountStore:
     def link_line(self, account: Account, *, create: bool, release_iccid: str | None) -> None:
         assert account.iccid is not None
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=transaction_connection()) as transaction:
                 if create:
                     transaction.save(
                         AccountModel.from_account(account), condition=AccountModel.account_id.does_not_exist()
@@ -522,9 +522,9 @@ class DynamoAccountStore:
                         & (LineModel.version.does_not_exist() | (LineModel.version == 0)),
                     )
         except TransactWriteError as error:
-            if create and _cancelled_by_condition(error, 0):
+            if create and cancelled_by_condition(error, 0):
                 raise AccountExists(account.account_id) from error
-            if any(_cancelled_by_condition(error, i) for i in (1, 2)):
+            if any(cancelled_by_condition(error, i) for i in (1, 2)):
                 raise LineTaken(account.iccid) from error
             raise
 

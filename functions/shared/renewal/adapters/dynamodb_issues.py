@@ -9,14 +9,14 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
-from renewal.adapters.dynamodb import UTCInstantAttribute, _region, _table, condition_failed
+from renewal.adapters.dynamodb import UTCInstantAttribute, aws_region, condition_failed, configured_table
 from renewal.domain.issues import Issue
 
 
 class IssueModel(Model):
     class Meta:
-        table_name = _table("RECONCILIATION_ISSUES_TABLE")
-        region = _region()
+        table_name = configured_table("RECONCILIATION_ISSUES_TABLE")
+        region = aws_region()
 
     issue_id = UnicodeAttribute(hash_key=True)
     kind = UnicodeAttribute()

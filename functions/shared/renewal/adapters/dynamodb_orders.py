@@ -21,14 +21,14 @@ from renewal.adapters.dynamodb import (
     BundleAttribute,
     LineModel,
     UTCInstantAttribute,
-    _cancelled_by_condition,
-    _connection,
-    _region,
-    _table,
+    aws_region,
+    cancelled_by_condition,
     claim_mail_on,
     condition_failed,
+    configured_table,
     line_bundles_update,
     release_mail_on,
+    transaction_connection,
 )
 from renewal.adapters.dynamodb_reversals import save_reversal
 from renewal.domain.errors import InvalidInput
@@ -96,8 +96,8 @@ AWAITING = "activation"
 
 class OrderModel(Model):
     class Meta:
-        table_name = _table("ORDERS_TABLE")
-        region = _region()
+        table_name = configured_table("ORDERS_TABLE")
+        region = aws_region()
 
     order_id = UnicodeAttribute(hash_key=True)
     account_id = UnicodeAttribute(null=True)  # absent for a walk-in line with no online account
@@ -225,8 +225,8 @@ class OrderModel(Model):
 
 class PaymentEventModel(Model):
     class Meta:
-        table_name = _table("PAYMENT_EVENTS_TABLE")
-        region = _region()
+        table_name = configured_table("PAYMENT_EVENTS_TABLE")
+        region = aws_region()
 
     event_id = UnicodeAttribute(hash_key=True)
     event_type = UnicodeAttribute()
@@ -272,7 +272,7 @@ class DynamoOrderStore:
         return None
 
     def list_for_account(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[Order], str | None]:
-        last_key = _decode_cursor(cursor, account_id) if cursor else None
+        last_key = decode_cursor(cursor, account_id) if cursor else None
         page = OrderModel.by_account.query(
             account_id, scan_index_forward=False, limit=limit, last_evaluated_key=last_key
         )
@@ -308,7 +308,7 @@ class DynamoOrderStore:
         require_move(order.status, "activated")
         claim = {} if mail_claimed_at is None else {"mail_claimed_at": mail_claimed_at}
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=transaction_connection()) as transaction:
                 # Only one writer moves the order out of `paid`, so the claim it takes is the
                 # first: no claim can exist on a paid order (claim_mail runs on activated ones).
                 transaction.update(
@@ -320,7 +320,7 @@ class DynamoOrderStore:
                 if reversal is not None:
                     save_reversal(transaction, reversal)
         except TransactWriteError as error:
-            if _cancelled_by_condition(error, 0) or _cancelled_by_condition(error, 1):
+            if cancelled_by_condition(error, 0) or cancelled_by_condition(error, 1):
                 raise StaleWrite(order.order_id) from error
             raise
 
@@ -336,7 +336,7 @@ class DynamoOrderStore:
         if changes.get("status", order.status) != order.status:
             require_move(order.status, changes["status"])
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=transaction_connection()) as transaction:
                 transaction.update(
                     OrderModel(order_id=order.order_id),
                     actions=[OrderModel.refund_ids.add({refund_id}), *_actions(changes)],
@@ -355,7 +355,7 @@ class DynamoOrderStore:
                 if reversal is not None:
                     save_reversal(transaction, reversal)
         except TransactWriteError as error:
-            if _cancelled_by_condition(error, 0) or _cancelled_by_condition(error, 1):
+            if cancelled_by_condition(error, 0) or cancelled_by_condition(error, 1):
                 raise StaleWrite(order.order_id) from error
             raise
 
@@ -407,7 +407,7 @@ class DynamoOrderStore:
         from renewal.adapters.dynamodb_stores import StoreModel
 
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=transaction_connection()) as transaction:
                 transaction.update(
                     StoreModel(store_id=store_id),
                     actions=[StoreModel.last_receipt.set(sequence)],
@@ -415,7 +415,7 @@ class DynamoOrderStore:
                 )
                 transaction.save(OrderModel.from_order(order), condition=OrderModel.order_id.does_not_exist())
         except TransactWriteError as error:
-            if _cancelled_by_condition(error, 0) or _cancelled_by_condition(error, 1):
+            if cancelled_by_condition(error, 0) or cancelled_by_condition(error, 1):
                 raise StaleWrite(store_id) from error
             raise
 
@@ -423,7 +423,7 @@ class DynamoOrderStore:
         """See ports.OrderStore.pay_with_line (issue 14: the pool line is taken at payment)."""
         require_move(order.status, "paid")
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=transaction_connection()) as transaction:
                 transaction.update(
                     OrderModel(order_id=order.order_id),
                     actions=_actions({"status": "paid", "iccid": iccid, **changes}),
@@ -440,7 +440,7 @@ class DynamoOrderStore:
         from renewal.adapters.dynamodb_stores import StoreModel
 
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=transaction_connection()) as transaction:
                 transaction.update(
                     StoreModel(store_id=store_id),
                     actions=[StoreModel.last_receipt.set(sequence)],
@@ -449,7 +449,7 @@ class DynamoOrderStore:
                 transaction.save(OrderModel.from_order(order), condition=OrderModel.order_id.does_not_exist())
                 _account_takes_line(transaction, order.account_id, order.iccid, from_pool)
         except TransactWriteError as error:
-            if _cancelled_by_condition(error, 0) or _cancelled_by_condition(error, 1):
+            if cancelled_by_condition(error, 0) or cancelled_by_condition(error, 1):
                 raise StaleWrite(store_id) from error
             _raise_line_race(error, order.order_id, order.iccid, offset=1)
 
@@ -509,16 +509,16 @@ def _account_takes_line(transaction: TransactWrite, account_id: str, iccid: str,
 
 def _raise_line_race(error: TransactWriteError, order_id: str, iccid: str, offset: int = 0) -> None:
     """The order's write (position `offset`), the account's and the line's, in that order."""
-    if _cancelled_by_condition(error, offset):
+    if cancelled_by_condition(error, offset):
         raise StaleWrite(order_id) from error
-    if _cancelled_by_condition(error, offset + 1):
+    if cancelled_by_condition(error, offset + 1):
         raise AccountHasLine(order_id) from error
-    if _cancelled_by_condition(error, offset + 2):
+    if cancelled_by_condition(error, offset + 2):
         raise LineTaken(iccid) from error
     raise error
 
 
-def _decode_cursor(cursor: str, account_id: str) -> dict[str, Any]:
+def decode_cursor(cursor: str, account_id: str) -> dict[str, Any]:
     """The page key we handed out, or 422: garbage, or another account's cursor, is bad input."""
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))

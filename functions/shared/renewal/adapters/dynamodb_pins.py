@@ -12,7 +12,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from pynamodb.models import Model
 
-from renewal.adapters.dynamodb import UTCInstantAttribute, _region, _table, condition_failed
+from renewal.adapters.dynamodb import UTCInstantAttribute, aws_region, condition_failed, configured_table
 from renewal.domain.pins import (
     COUNTER_TTL,
     FAILURE_WINDOW,
@@ -28,8 +28,8 @@ RACE_RETRIES = 100  # each round of a race lets at least one writer through; los
 
 class PinAttemptModel(Model):
     class Meta:
-        table_name = _table("LIMITS_TABLE")
-        region = _region()
+        table_name = configured_table("LIMITS_TABLE")
+        region = aws_region()
 
     key = UnicodeAttribute(hash_key=True)  # card#<iccid> or caller#<sub> (renewal.domain.pins)
     attempts = NumberAttribute(default=0)
@@ -57,8 +57,8 @@ class WindowCountModel(Model):
     """A fixed-window request count (e.g. `sync#<sub>#<window start>`), gone with its TTL."""
 
     class Meta:
-        table_name = _table("LIMITS_TABLE")
-        region = _region()
+        table_name = configured_table("LIMITS_TABLE")
+        region = aws_region()
 
     key = UnicodeAttribute(hash_key=True)
     taken = NumberAttribute(default=0)

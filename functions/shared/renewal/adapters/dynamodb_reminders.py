@@ -18,12 +18,12 @@ from renewal.adapters.dynamodb import (
     REMINDER_SHARDS,
     LineModel,
     UTCInstantAttribute,
-    _cancelled_by_condition,
-    _connection,
-    _region,
-    _table,
+    aws_region,
+    cancelled_by_condition,
     condition_failed,
+    configured_table,
     line_bundles_update,
+    transaction_connection,
 )
 from renewal.domain.lines import Bundle
 from renewal.domain.usage import UsageRecord
@@ -36,8 +36,8 @@ PAGE = 500
 
 class ReminderLogModel(Model):
     class Meta:
-        table_name = _table("REMINDER_LOG_TABLE")
-        region = _region()
+        table_name = configured_table("REMINDER_LOG_TABLE")
+        region = aws_region()
 
     reminder_id = UnicodeAttribute(hash_key=True)
     account_id = UnicodeAttribute()
@@ -48,8 +48,8 @@ class ReminderLogModel(Model):
 
 class UsageRecordModel(Model):
     class Meta:
-        table_name = _table("USAGE_RECORDS_TABLE")
-        region = _region()
+        table_name = configured_table("USAGE_RECORDS_TABLE")
+        region = aws_region()
 
     record_id = UnicodeAttribute(hash_key=True)
     iccid = UnicodeAttribute()
@@ -173,7 +173,7 @@ class DynamoUsageLedger:
             raise ValueError("a transaction holds at most 99 records besides the line")
         expires = int(time.time() + KEEP_USAGE_RECORDS.total_seconds())
         try:
-            with TransactWrite(connection=_connection()) as transaction:
+            with TransactWrite(connection=transaction_connection()) as transaction:
                 line_bundles_update(transaction, line, bundles)
                 for record in records:
                     transaction.save(
@@ -188,6 +188,6 @@ class DynamoUsageLedger:
                         condition=UsageRecordModel.record_id.does_not_exist(),
                     )
         except TransactWriteError as error:
-            if any(_cancelled_by_condition(error, i) for i in range(len(records) + 1)):
+            if any(cancelled_by_condition(error, i) for i in range(len(records) + 1)):
                 raise StaleWrite(line.iccid) from error
             raise

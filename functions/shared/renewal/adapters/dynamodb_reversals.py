@@ -13,13 +13,13 @@ from pynamodb.transactions import TransactWrite
 from renewal.adapters.dynamodb import (
     LineModel,
     UTCInstantAttribute,
-    _connection,
-    _region,
-    _table,
+    aws_region,
     change_bucket,
     claim_mail_on,
+    configured_table,
     release_mail_on,
     reminder_shard,
+    transaction_connection,
 )
 from renewal.domain.reversals import DONE, PENDING, Reversal
 from renewal.domain.timeutil import utc_now
@@ -38,8 +38,8 @@ class ReversalsPending(GlobalSecondaryIndex["ReversalModel"]):
 
 class ReversalModel(Model):
     class Meta:
-        table_name = _table("REVERSALS_TABLE")
-        region = _region()
+        table_name = configured_table("REVERSALS_TABLE")
+        region = aws_region()
 
     reversal_id = UnicodeAttribute(hash_key=True)
     order_id = UnicodeAttribute()
@@ -145,7 +145,7 @@ class DynamoReversalStore:
         if reversal is None:
             return
         now = utc_now()
-        with TransactWrite(connection=_connection()) as transaction:
+        with TransactWrite(connection=transaction_connection()) as transaction:
             transaction.update(
                 ReversalModel(reversal_id=reversal_id),
                 actions=[

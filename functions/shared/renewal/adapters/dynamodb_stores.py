@@ -6,14 +6,14 @@ from __future__ import annotations
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from renewal.adapters.dynamodb import _region, _table
+from renewal.adapters.dynamodb import aws_region, configured_table
 from renewal.domain.stores import Store
 
 
 class StoreModel(Model):
     class Meta:
-        table_name = _table("STORES_TABLE")
-        region = _region()
+        table_name = configured_table("STORES_TABLE")
+        region = aws_region()
 
     store_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
@@ -29,8 +29,8 @@ class StoreModel(Model):
 
 class StaffModel(Model):
     class Meta:
-        table_name = _table("STAFF_TABLE")
-        region = _region()
+        table_name = configured_table("STAFF_TABLE")
+        region = aws_region()
 
     staff_id = UnicodeAttribute(hash_key=True)  # the Cognito sub
     store_id = UnicodeAttribute()

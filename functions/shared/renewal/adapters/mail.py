@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -19,14 +18,15 @@ metrics = Metrics()  # shares the handler's metric set; flushed by its log_metri
 
 
 class SesMailer:
-    def __init__(self) -> None:
+    def __init__(self, sender: str, configuration_set: str | None = None) -> None:
+        """`configuration_set` routes SES's bounce and complaint events back to us (template.yaml)."""
         self._client: Any = client("sesv2")  # made now (at init), on the shared session
+        self._sender, self._configuration_set = sender, configuration_set
 
     def send(self, mail: Mail) -> None:
-        # The configuration set routes SES's bounce and complaint events back to us (template.yaml).
-        configuration_set = os.environ.get("MAIL_CONFIGURATION_SET")
+        configuration_set = self._configuration_set
         self._client.send_email(
-            FromEmailAddress=os.environ["MAIL_FROM"],
+            FromEmailAddress=self._sender,
             **({"ConfigurationSetName": configuration_set} if configuration_set else {}),
             Destination={"ToAddresses": [mail.to]},
             Content={

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,31 +11,29 @@ from renewal.domain.reminders import ReminderMessage
 
 
 class SqsActivationQueue:
-    def __init__(self) -> None:
+    def __init__(self, queue_url: str) -> None:
         self._client: Any = client("sqs")  # made now (at init), on the shared session
+        self._url = queue_url
 
     def enqueue(self, order_id: str) -> None:
-        self._client.send_message(
-            QueueUrl=os.environ["ACTIVATION_QUEUE_URL"], MessageBody=json.dumps({"order_id": order_id})
-        )
+        self._client.send_message(QueueUrl=self._url, MessageBody=json.dumps({"order_id": order_id}))
 
     def enqueue_reversal(self, reversal_id: str) -> None:
-        self._client.send_message(
-            QueueUrl=os.environ["ACTIVATION_QUEUE_URL"], MessageBody=json.dumps({"reversal_id": reversal_id})
-        )
+        self._client.send_message(QueueUrl=self._url, MessageBody=json.dumps({"reversal_id": reversal_id}))
 
 
 class SqsReminderQueue:
     """The reminder-mail queue: messages go in batches of ten (SQS's most per request)."""
 
-    def __init__(self) -> None:
+    def __init__(self, queue_url: str) -> None:
         self._client: Any = client("sqs")
+        self._url = queue_url
 
     def send(self, messages: Sequence[ReminderMessage]) -> None:
         for start in range(0, len(messages), 10):
             batch = messages[start : start + 10]
             answer = self._client.send_message_batch(
-                QueueUrl=os.environ["MAIL_QUEUE_URL"],
+                QueueUrl=self._url,
                 Entries=[{"Id": str(n), "MessageBody": json.dumps(m.to_json())} for n, m in enumerate(batch)],
             )
             failed = answer.get("Failed") or []

@@ -3,7 +3,7 @@ Powertools' Secrets Manager provider (cached five minutes per instance) on the s
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -13,16 +13,17 @@ from renewal.adapters.aws import client
 
 
 @cache
-def _provider() -> SecretsProvider:
+def secrets_provider() -> SecretsProvider:
     return SecretsProvider(boto3_client=client("secretsmanager"))
 
 
-def json_secret(name_variable: str) -> dict[str, Any]:
-    """The JSON secret named by environment variable `name_variable`."""
-    value: Any = _provider().get(os.environ[name_variable], transform="json", max_age=300)
+def json_secret(secret_name: str) -> dict[str, Any]:
+    """The JSON secret `secret_name` (cached five minutes)."""
+    value: Any = secrets_provider().get(secret_name, transform="json", max_age=300)
     return dict(value)
 
 
-def usage_hmac_secret() -> str:
-    """The key shared with the carrier that signs POST /usage/records."""
-    return str(json_secret("USAGE_HMAC_SECRET_NAME")["hmac_secret"])
+def hmac_secret(secret_name: str) -> Callable[[], str]:
+    """The `hmac_secret` of a secret shared with the carrier (it signs our requests and its usage
+    posts), read when asked, so a rotated secret takes effect within the cache's five minutes."""
+    return lambda: str(json_secret(secret_name)["hmac_secret"])

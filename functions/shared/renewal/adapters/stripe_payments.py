@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -18,16 +17,18 @@ from renewal.snapstart import after_restore
 SIGNATURE_TOLERANCE_S = 300
 
 
-def _secret() -> dict[str, str]:
-    return {key: str(value) for key, value in json_secret("STRIPE_SECRET_NAME").items()}
+def stripe_secret(secret_name: str) -> Callable[[], dict[str, str]]:
+    """{"api_key", "webhook_secret"} from Secrets Manager (cached five minutes), read when asked."""
+    return lambda: {key: str(value) for key, value in json_secret(secret_name).items()}
 
 
 class StripePayments:
-    def __init__(self, secret: Callable[[], dict[str, str]] = _secret) -> None:
-        """`secret` gives {"api_key", "webhook_secret"}; Secrets Manager (cached 5 min) unless a
-        test hands in its own."""
+    def __init__(self, secret: Callable[[], dict[str, str]], api_base: str | None = None) -> None:
+        """`secret` gives {"api_key", "webhook_secret"} (`stripe_secret`, or a test's own);
+        `api_base` points the SDK at another Stripe (only the local stack does)."""
         self._client: stripe.StripeClient | None = None
         self._secret = secret
+        self._api_base = api_base
         after_restore(self._forget_client)  # SnapStart: its HTTP session's sockets are dead
 
     def _forget_client(self) -> None:
@@ -36,7 +37,7 @@ class StripePayments:
     @property
     def client(self) -> stripe.StripeClient:
         if self._client is None:
-            base = os.environ.get("STRIPE_API_BASE")  # only the local stack sets it
+            base = self._api_base
             self._client = stripe.StripeClient(
                 self._secret()["api_key"], base_addresses={"api": base} if base else {}, max_network_retries=2
             )

@@ -27,7 +27,7 @@ def _local(moment: datetime | None, time_zone: str) -> str:
     return moment.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _money(amount: int, currency: str) -> str:
+def money(amount: int, currency: str) -> str:
     from renewal.domain.countries import CURRENCY_EXPONENTS
 
     exponent = CURRENCY_EXPONENTS.get(currency, 2)
@@ -70,7 +70,7 @@ def confirmation_mail(order: Order, balance_mb: int) -> Mail:
         "added": f"{order.credited_mb if order.credited_mb is not None else order.plan.data_mb:,}",
         "balance": f"{balance_mb:,}",
         "expires": _local(order.new_expires_at, order.time_zone),
-        "paid": _money(order.amount, order.currency),
+        "paid": money(order.amount, order.currency),
         "receipt": order.receipt_no or "-",
     }
     lines = [line.format(**values) for line in texts["lines"]]
@@ -84,7 +84,7 @@ def confirmation_mail(order: Order, balance_mb: int) -> Mail:
 
 
 # ------------------------------------------------------------------ reminders and alerts
-_REGION_NAMES: dict[str, dict[str, str]] = {
+REGION_NAMES: dict[str, dict[str, str]] = {
     "en": {"EU": "Europe", "ASIA": "Asia", "NA": "North America", "GLOBAL": "Global", "JP": "Japan"},
     "zh-CN": {"EU": "欧洲", "ASIA": "亚洲", "NA": "北美", "GLOBAL": "全球", "JP": "日本"},
 }
@@ -167,7 +167,7 @@ def reminder_mail(facts: ReminderFacts) -> Mail:
     locale = facts.locale if facts.locale in _REMINDER_TEXTS else "en"
     texts = _REMINDER_TEXTS[locale]
     values: dict[str, Any] = {
-        "region": _REGION_NAMES[locale].get(facts.region, facts.region),
+        "region": REGION_NAMES[locale].get(facts.region, facts.region),
         "iccid": facts.iccid,
         "remaining": f"{facts.remaining_mb:,}",
         "expires": _local(facts.expires_at, facts.time_zone),
@@ -257,7 +257,7 @@ def take_back_mail(order: Order, kind: str, amount: int, taken_mb: int, taken_s:
     values = {
         "plan": order.plan.name,
         "receipt": order.receipt_no or order.order_id,
-        "amount": _money(amount, order.currency),
+        "amount": money(amount, order.currency),
         "iccid": order.iccid,
         "taken_mb": f"{taken_mb:,}",
         "taken_time": _duration(taken_s, texts),

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from renewal.domain.mail import _REGION_NAMES, _money
+from renewal.domain.mail import REGION_NAMES, money
 from renewal.domain.orders import Order
 
 
@@ -155,7 +155,7 @@ def receipt_html(order: Order, seller: Seller, *, staff_name: str | None = None,
     def days(n: int) -> str:
         return texts["day"] if n == 1 else texts["days"].format(n=n)
 
-    region = _REGION_NAMES[lang].get(order.plan.region, order.plan.region)
+    region = REGION_NAMES[lang].get(order.plan.region, order.plan.region)
     plan_name = order.plan.name if lang == "en" else f"{region} {_data(order.plan.data_mb)}"
     rows: list[tuple[str, Any]] = [
         (texts["receipt"], order.receipt_no),
@@ -169,16 +169,16 @@ def receipt_html(order: Order, seller: Seller, *, staff_name: str | None = None,
             + texts["plan_detail"].format(data=_data(order.plan.data_mb), days=days(order.plan.validity_days))
             + ")",
         ),
-        (texts["amount"], _money(order.amount, order.currency)),
+        (texts["amount"], money(order.amount, order.currency)),
         *(
             [
-                (texts["cash"], _money(order.cash_received, order.currency)),
-                (texts["change"], _money(order.cash_received - order.amount, order.currency)),
+                (texts["cash"], money(order.cash_received, order.currency)),
+                (texts["change"], money(order.cash_received - order.amount, order.currency)),
             ]
             if order.cash_received is not None
             else []
         ),
-        *([(texts["refunded"], _money(order.refunded_amount, order.currency))] if order.refunded_amount else []),
+        *([(texts["refunded"], money(order.refunded_amount, order.currency))] if order.refunded_amount else []),
         *([(texts["void_reason"], order.void_reason)] if order.void_reason else []),
         *(
             [

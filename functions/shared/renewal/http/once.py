@@ -3,7 +3,6 @@ the first answer again; another body is 422; a request still running is 409."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -26,10 +25,8 @@ def idempotency_config(caller_field: str) -> IdempotencyConfig:
     )
 
 
-def persistence_store() -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(
-        table_name=os.environ.get("IDEMPOTENCY_TABLE", "missing-env-IDEMPOTENCY_TABLE"), boto3_client=client("dynamodb")
-    )
+def persistence_store(table_name: str) -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client("dynamodb"))
 
 
 def call_once(function: Callable[..., dict[str, Any]], request: dict[str, Any]) -> dict[str, Any]:
