@@ -38,3 +38,23 @@ def buy_plan(outputs: dict[str, str], token: str, plan_id: str, currency: str = 
     after = call(outputs, "GET", "/account", token).json()
     assert after["remaining_data_mb"] > before["remaining_data_mb"] or before["status"] == "active"
     return dict(after)
+
+
+def adapter_environment(outputs: dict[str, str], *tables: str) -> dict[str, str]:
+    """The environment a process needs to run our DynamoDB adapters against the local stack's
+    tables (logical ids, e.g. "LinesTable" -> LINES_TABLE=<stack>-LinesTable), as a function's."""
+    import os
+    import re
+    from pathlib import Path
+
+    stack = outputs["StackName"]
+    names = {re.sub(r"(?<!^)(?=[A-Z])", "_", table).upper(): f"{stack}-{table}" for table in tables}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "functions" / "shared"),
+        "AWS_ENDPOINT_URL_DYNAMODB": outputs["DynamoDbEndpointUrl"],
+        "AWS_REGION": outputs["Region"],
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        **names,
+    }

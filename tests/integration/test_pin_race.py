@@ -5,7 +5,6 @@ same; the lock after 10 in a day holds until cleared. The sync window holds unde
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import boto3
 import pytest
 
 from infra.admin import unlock_card
+from tests.support import adapter_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 GUESSES = 40
@@ -113,18 +113,7 @@ def local_only(is_local: bool) -> None:
 
 
 def test_forty_concurrent_guesses_get_five_judged_per_card(outputs: dict[str, str]) -> None:
-    stack = outputs["StackName"]
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT / "functions" / "shared"),
-        "AWS_ENDPOINT_URL_DYNAMODB": outputs["DynamoDbEndpointUrl"],
-        "AWS_REGION": outputs["Region"],
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "LINES_TABLE": f"{stack}-LinesTable",
-        "ACCOUNTS_TABLE": f"{stack}-AccountsTable",
-        "LIMITS_TABLE": f"{stack}-LimitsTable",
-    }
+    env = adapter_environment(outputs, "LinesTable", "AccountsTable", "LimitsTable")
     answer = subprocess.run(
         [sys.executable, "-c", RACE_SCRIPT, str(GUESSES)],
         cwd=ROOT,

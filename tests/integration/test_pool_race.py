@@ -5,12 +5,13 @@ the same line, the account holds it, and exactly one line left the pool."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support import adapter_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 PAYMENTS = 10
@@ -68,18 +69,7 @@ def local_only(is_local: bool) -> None:
 
 
 def test_concurrent_first_payments_take_one_pool_line_once(outputs: dict[str, str]) -> None:
-    stack = outputs["StackName"]
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT / "functions" / "shared"),
-        "AWS_ENDPOINT_URL_DYNAMODB": outputs["DynamoDbEndpointUrl"],
-        "AWS_REGION": outputs["Region"],
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "LINES_TABLE": f"{stack}-LinesTable",
-        "ACCOUNTS_TABLE": f"{stack}-AccountsTable",
-        "ORDERS_TABLE": f"{stack}-OrdersTable",
-    }
+    env = adapter_environment(outputs, "LinesTable", "AccountsTable", "OrdersTable")
     answer = subprocess.run(
         [sys.executable, "-c", POOL_SCRIPT, str(PAYMENTS)], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=300,

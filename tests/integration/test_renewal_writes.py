@@ -6,7 +6,6 @@ the time it was taken)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import boto3
 import pytest
 
 from infra.local.client import call, log_in, sign_up
-from tests.support import pay, wait_for
+from tests.support import adapter_environment, pay, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -128,19 +127,7 @@ print(json.dumps(found))
 
 
 def test_the_activation_transaction_claims_the_mail_as_claim_mail_would(outputs: dict[str, str]) -> None:
-    stack = outputs["StackName"]
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT / "functions" / "shared"),
-        "AWS_ENDPOINT_URL_DYNAMODB": outputs["DynamoDbEndpointUrl"],
-        "AWS_REGION": outputs["Region"],
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "ORDERS_TABLE": f"{stack}-OrdersTable",
-        "LINES_TABLE": f"{stack}-LinesTable",
-        "ACCOUNTS_TABLE": f"{stack}-AccountsTable",
-        "PAYMENT_EVENTS_TABLE": f"{stack}-PaymentEventsTable",
-    }
+    env = adapter_environment(outputs, "OrdersTable", "LinesTable", "AccountsTable", "PaymentEventsTable")
     answer = subprocess.run(
         [sys.executable, "-c", ADAPTER_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
