@@ -80,3 +80,19 @@ def test_only_the_settings_module_reads_the_environment() -> None:
         "functions/shared/renewal/settings.py",
         "functions/shared/renewal/adapters/dynamodb.py",
     }
+
+
+def test_every_port_lives_in_ports() -> None:
+    """What the use cases need from the outside world is declared in one place (renewal.ports)."""
+    import ast
+
+    elsewhere = []
+    for path in sorted((ROOT / "functions" / "shared" / "renewal").rglob("*.py")):
+        if path.name == "ports.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and any(
+                (isinstance(base, ast.Name) and base.id == "Protocol") for base in node.bases
+            ):
+                elsewhere.append(f"{path.relative_to(ROOT)}: {node.name}")
+    assert elsewhere == []

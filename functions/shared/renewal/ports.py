@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from renewal.domain.accounts import Account
+from renewal.domain.issues import Issue
 from renewal.domain.lines import Bundle
 from renewal.domain.mail import Mail
 from renewal.domain.orders import Order, PaidSession
@@ -15,6 +16,7 @@ from renewal.domain.pins import Refusal
 from renewal.domain.plans import Plan
 from renewal.domain.reminders import ReminderMessage
 from renewal.domain.reversals import Reversal
+from renewal.domain.stores import Store
 from renewal.domain.usage import UsageRecord
 
 
@@ -419,3 +421,78 @@ class Carrier(Protocol):
     def line(self, iccid: str) -> NetworkLine | None:
         """The network's view of a line, None if it does not know it. Raises CarrierUnavailable."""
         ...
+
+
+# ---------------------------------------------------------------- reconciliation
+class IssueLog(Protocol):
+    def flag(self, issue: Issue, now: datetime) -> bool:
+        """Records the issue (once per issue_id; later runs update when it was last seen).
+        True if it is new."""
+        ...
+
+
+class Fulfiller(Protocol):
+    def fulfil(self, order_id: str, session_id: str | None = None, *, async_failed: bool = False) -> Any: ...
+
+
+class PendingReversals(Protocol):
+    def pending(self, created_before: datetime) -> list[Reversal]: ...
+
+
+class AwaitingOrders(Protocol):
+    def awaiting_activation(self, paid_before: datetime) -> list[str]: ...
+
+
+class ChangedLines(Protocol):
+    def changed_since(self, since: datetime, now: datetime) -> list[str]: ...
+
+
+class PoolGauge(Protocol):
+    def pool_available(self) -> int:
+        """How many eSIM lines wait in the pool for a first payment."""
+        ...
+
+
+# ---------------------------------------------------------------- stores and the eSIM pool
+class StoreDirectory(Protocol):
+    def store_of_staff(self, staff_id: str) -> Store | None: ...
+
+    def staff_name(self, staff_id: str) -> str | None: ...
+
+    def last_receipt(self, store_id: str) -> int: ...
+
+
+class StoreOrders(OrderStore, Protocol):
+    def by_receipt(self, receipt_no: str) -> Order | None: ...
+
+    def for_store(self, store_id: str, start: datetime, end: datetime) -> list[Order]: ...
+
+    def create_store_sale(self, order: Order, store_id: str, sequence: int) -> None: ...
+
+    def create_store_sale_with_line(self, order: Order, store_id: str, sequence: int, *, from_pool: bool) -> None: ...
+
+
+class AccountsByEmail(Protocol):
+    def get(self, account_id: str, *, consistent: bool = True) -> AccountRecord | None: ...
+
+    def with_email(self, email: str, limit: int) -> list[AccountRecord]:
+        """Up to `limit` accounts whose (lower-cased) email is `email`."""
+        ...
+
+
+class Accounts(Protocol):
+    def get(self, account_id: str, *, consistent: bool = True) -> AccountRecord | None: ...
+
+
+class PaysWithLine(Protocol):
+    def pay_with_line(self, order: Order, iccid: str, *, from_pool: bool, changes: dict[str, Any]) -> Order: ...
+
+
+class SellsWithLine(Protocol):
+    def create_store_sale_with_line(self, order: Order, store_id: str, sequence: int, *, from_pool: bool) -> None: ...
+
+
+class StoreLookup(Protocol):
+    def store(self, store_id: str) -> Store | None: ...
+
+    def staff_name(self, staff_id: str) -> str | None: ...

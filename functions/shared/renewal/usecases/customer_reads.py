@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from renewal.domain.errors import NotFound
 from renewal.domain.orders import Order
 from renewal.domain.plans import Plan
 from renewal.domain.receipts import Seller
-from renewal.domain.stores import Store
-from renewal.ports import OrderStore, PlanCatalog
+from renewal.ports import OrderStore, PlanCatalog, StoreLookup
 from renewal.usecases import catalog, orders
-
-
-class StoreLookup(Protocol):
-    def store(self, store_id: str) -> Store | None: ...
-
-    def staff_name(self, staff_id: str) -> str | None: ...
 
 
 class CustomerReads:

@@ -7,26 +7,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from renewal.domain.errors import Unavailable
 from renewal.domain.orders import Order
-from renewal.ports import AccountHasLine, AccountRecord, LineStore, LineTaken
+from renewal.ports import AccountHasLine, Accounts, LineStore, LineTaken, PaysWithLine, SellsWithLine
 
 ATTEMPTS = 10
 POOL_PAGE = 25
-
-
-class Accounts(Protocol):
-    def get(self, account_id: str, *, consistent: bool = True) -> AccountRecord | None: ...
-
-
-class PaysWithLine(Protocol):
-    def pay_with_line(self, order: Order, iccid: str, *, from_pool: bool, changes: dict[str, Any]) -> Order: ...
-
-
-class SellsWithLine(Protocol):
-    def create_store_sale_with_line(self, order: Order, store_id: str, sequence: int, *, from_pool: bool) -> None: ...
 
 
 def _no_line() -> Unavailable:

@@ -22,55 +22,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from renewal.domain.issues import Issue
 from renewal.domain.lines import line_balance
 from renewal.domain.orders import PENDING
-from renewal.domain.reversals import Reversal
 from renewal.domain.timeutil import to_iso
 from renewal.ports import (
     ActivationQueue,
+    AwaitingOrders,
     Carrier,
     CarrierUnavailable,
+    ChangedLines,
+    Fulfiller,
+    IssueLog,
     LineStore,
     OrderStore,
     PaymentProvider,
     PaymentProviderError,
+    PendingReversals,
+    PoolGauge,
 )
 
 logger = Logger(child=True)
-
-
-class IssueLog(Protocol):
-    def flag(self, issue: Issue, now: datetime) -> bool:
-        """Records the issue (once per issue_id; later runs update when it was last seen).
-        True if it is new."""
-        ...
-
-
-class Fulfiller(Protocol):
-    def fulfil(self, order_id: str, session_id: str | None = None, *, async_failed: bool = False) -> Any: ...
-
-
-class PendingReversals(Protocol):
-    def pending(self, created_before: datetime) -> list[Reversal]: ...
-
-
-class AwaitingOrders(Protocol):
-    def awaiting_activation(self, paid_before: datetime) -> list[str]: ...
-
-
-class ChangedLines(Protocol):
-    def changed_since(self, since: datetime, now: datetime) -> list[str]: ...
-
-
-class PoolGauge(Protocol):
-    def pool_available(self) -> int:
-        """How many eSIM lines wait in the pool for a first payment."""
-        ...
 
 
 @dataclass

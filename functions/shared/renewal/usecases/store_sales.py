@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from renewal.domain.errors import Conflict, Forbidden, NotFound
 from renewal.domain.lines import is_valid_iccid
@@ -16,39 +16,21 @@ from renewal.domain.receipts import Seller
 from renewal.domain.reversals import VOID as VOID_KIND
 from renewal.domain.stores import Store, change_due, daily_report, require_store_currency, require_voidable
 from renewal.domain.timeutil import utc_now
-from renewal.ports import AccountRecord, ActivationQueue, LineStore, OrderStore, PlanCatalog, StaleWrite
+from renewal.ports import (
+    AccountsByEmail,
+    ActivationQueue,
+    LineStore,
+    PlanCatalog,
+    StaleWrite,
+    StoreDirectory,
+    StoreOrders,
+)
 from renewal.usecases.accounts import Identity
 from renewal.usecases.pool import sell_taking_line
 from renewal.usecases.refunds import RefundBook
 
 STAFF_GROUP = "store-staff"
 RETRIES = 30
-
-
-class StoreDirectory(Protocol):
-    def store_of_staff(self, staff_id: str) -> Store | None: ...
-
-    def staff_name(self, staff_id: str) -> str | None: ...
-
-    def last_receipt(self, store_id: str) -> int: ...
-
-
-class StoreOrders(OrderStore, Protocol):
-    def by_receipt(self, receipt_no: str) -> Order | None: ...
-
-    def for_store(self, store_id: str, start: datetime, end: datetime) -> list[Order]: ...
-
-    def create_store_sale(self, order: Order, store_id: str, sequence: int) -> None: ...
-
-    def create_store_sale_with_line(self, order: Order, store_id: str, sequence: int, *, from_pool: bool) -> None: ...
-
-
-class AccountsByEmail(Protocol):
-    def get(self, account_id: str, *, consistent: bool = True) -> AccountRecord | None: ...
-
-    def with_email(self, email: str, limit: int) -> list[AccountRecord]:
-        """Up to `limit` accounts whose (lower-cased) email is `email`."""
-        ...
 
 
 class StoreSales:
