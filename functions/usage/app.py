@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import renewal.startup
 
-import base64
 import json
 from typing import Any
 
@@ -13,7 +12,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from renewal.http.api import create_resolver
+from renewal.http.api import create_resolver, raw_body
 from renewal.http.schemas import answers
 from renewal.tracing import TRACED_MODULES
 from renewal.wiring import usage_ingest
@@ -37,11 +36,8 @@ ingest = usage_ingest()  # built at init, its AWS clients too (renewal.wiring)
     ),
 )
 def usage_records() -> Response[str]:
-    event = app.current_event
-    body = event.body or ""
-    # The signature covers the raw bytes: decode API Gateway's base64, never re-serialise JSON.
-    payload = base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
-    report = ingest.ingest(payload, event.headers.get("usage-signature"))
+    payload = raw_body(app)  # the signature covers the raw bytes
+    report = ingest.ingest(payload, app.current_event.headers.get("usage-signature"))
     return Response(202, "application/json", json.dumps(report))
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import renewal.startup
 
-import base64
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from renewal.http.api import create_resolver
+from renewal.http.api import create_resolver, raw_body
 from renewal.http.schemas import WebhookAck, answers, error_doc
 from renewal.tracing import TRACED_MODULES
 from renewal.wiring import fulfilment
@@ -34,11 +33,10 @@ payments = fulfilment()  # built at init, its AWS clients too (renewal.wiring)
     ),
 )
 def stripe_webhook() -> WebhookAck:
-    event = app.current_event
-    body = event.body or ""
-    # The signature covers the raw bytes: decode API Gateway's base64, never re-serialise JSON.
-    payload = base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
-    return WebhookAck.model_validate(payments.handle_webhook(payload, event.headers.get("stripe-signature")))
+    payload = raw_body(app)  # the signature covers the raw bytes
+    return WebhookAck.model_validate(
+        payments.handle_webhook(payload, app.current_event.headers.get("stripe-signature"))
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -8,9 +8,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from renewal.domain.orders import Order
+from renewal.domain.timeutil import local_time
 
 
 @dataclass(frozen=True)
@@ -19,12 +19,6 @@ class Mail:
     subject: str
     text: str
     html: str
-
-
-def _local(moment: datetime | None, time_zone: str) -> str:
-    if moment is None:
-        return "-"
-    return moment.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def money(amount: int, currency: str) -> str:
@@ -69,7 +63,7 @@ def confirmation_mail(order: Order, balance_mb: int) -> Mail:
         "iccid": order.iccid,
         "added": f"{order.credited_mb if order.credited_mb is not None else order.plan.data_mb:,}",
         "balance": f"{balance_mb:,}",
-        "expires": _local(order.new_expires_at, order.time_zone),
+        "expires": local_time(order.new_expires_at, order.time_zone),
         "paid": money(order.amount, order.currency),
         "receipt": order.receipt_no or "-",
     }
@@ -170,7 +164,7 @@ def reminder_mail(facts: ReminderFacts) -> Mail:
         "region": REGION_NAMES[locale].get(facts.region, facts.region),
         "iccid": facts.iccid,
         "remaining": f"{facts.remaining_mb:,}",
-        "expires": _local(facts.expires_at, facts.time_zone),
+        "expires": local_time(facts.expires_at, facts.time_zone),
         "renew_url": facts.renew_url,
     }
     if facts.kind == "expired":
@@ -262,7 +256,7 @@ def take_back_mail(order: Order, kind: str, amount: int, taken_mb: int, taken_s:
         "taken_mb": f"{taken_mb:,}",
         "taken_time": _duration(taken_s, texts),
         "left_mb": f"{left_mb:,}",
-        "left_until": _local(left_until, order.time_zone),
+        "left_until": local_time(left_until, order.time_zone),
     }
     lines = [texts["first"][kind].format(**values), texts["lines"][0].format(**values)]
     lines.append(texts["lines"][1].format(**values) if left_until is not None else texts["nothing_left"])

@@ -8,10 +8,10 @@ import html
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from renewal.domain.mail import REGION_NAMES, money
 from renewal.domain.orders import Order
+from renewal.domain.timeutil import local_time
 
 
 @dataclass(frozen=True)
@@ -147,10 +147,9 @@ def receipt_html(order: Order, seller: Seller, *, staff_name: str | None = None,
     default the order's language (the customer's)."""
     lang = language(locale or order.locale)
     texts = _TEXTS[lang]
-    zone = ZoneInfo(order.time_zone)
 
     def local(value: datetime | None) -> str:
-        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if value else "-"
+        return local_time(value, order.time_zone)
 
     def days(n: int) -> str:
         return texts["day"] if n == 1 else texts["days"].format(n=n)

@@ -26,3 +26,13 @@ def claim_lease(function_timeout_seconds: float) -> timedelta:
     """A claim (on a mail about to be sent) older than twice the claiming worker's timeout belongs
     to a worker that died: Lambda has stopped it by then, so another delivery may take it over."""
     return timedelta(seconds=2 * function_timeout_seconds)
+
+
+def local_time(moment: datetime | None, time_zone: str) -> str:
+    """How mails, receipts and reminders show a moment: in the reader's zone, with the zone named;
+    "-" when there is none."""
+    if moment is None:
+        return "-"
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%d %H:%M %Z")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from http import HTTPStatus
 from typing import Any
@@ -83,6 +84,14 @@ def create_resolver() -> APIGatewayHttpResolver:
         return error_response(HTTPStatus.NOT_FOUND, "route_not_found", "no such route")
 
     return app
+
+
+def raw_body(app: APIGatewayHttpResolver) -> bytes:
+    """The request's bytes as the sender signed them: API Gateway's base64 decoded, never JSON
+    parsed and re-serialised (webhook and usage signatures cover the raw body)."""
+    event = app.current_event
+    body = event.body or ""
+    return base64.b64decode(body) if event.is_base64_encoded else body.encode("utf-8")
 
 
 def receipt_response(

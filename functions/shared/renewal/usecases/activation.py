@@ -166,13 +166,7 @@ class Activation:
     def _send_confirmation(self, order: Order, bundles: tuple[Bundle, ...], claimed_at: datetime) -> None:
         """The mail of an order this delivery has just activated and claimed the mail of, from
         what it committed (no reads): sent, then marked sent; released if the send fails."""
-        balance = line_balance(bundles, self._clock()).remaining_data_mb
-        try:
-            self._mailer.send(confirmation_mail(order, balance))
-        except Exception:
-            self._orders.release_mail(order.order_id, claimed_at)  # the redelivered message sends it
-            raise
-        self._orders.mail_sent(order.order_id)
+        self._mail(order, line_balance(bundles, self._clock()).remaining_data_mb, claimed_at)
 
     def _confirm(self, order_id: str) -> None:
         """An order found already activated (a redelivery, a duplicate, or a worker that died
@@ -194,9 +188,14 @@ class Activation:
             return
         line = self._lines.get(order.iccid)
         balance = line_balance(line.bundles, self._clock()).remaining_data_mb if line else 0
+        self._mail(order, balance, claimed_at)
+
+    def _mail(self, order: Order, balance_mb: int, claimed_at: datetime) -> None:
+        """Sends the confirmation under the claim taken at `claimed_at`, then marks it sent; a
+        failed send gives the claim up, so the redelivered message sends it."""
         try:
-            self._mailer.send(confirmation_mail(order, balance))
+            self._mailer.send(confirmation_mail(order, balance_mb))
         except Exception:
-            self._orders.release_mail(order_id, claimed_at)  # the redelivered message sends it
+            self._orders.release_mail(order.order_id, claimed_at)
             raise
-        self._orders.mail_sent(order_id)
+        self._orders.mail_sent(order.order_id)
