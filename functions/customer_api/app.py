@@ -45,12 +45,12 @@ def list_plans(
     country: Annotated[str | None, Query(pattern="^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2")] = None,
 ) -> PlanList:
     found = reads.plans(region=region, country=country)
-    return PlanList.model_validate({"plans": [p.to_dict() for p in found]})
+    return PlanList.model_validate({"plans": [p.view() for p in found]})
 
 
 @app.get("/plans/<plan_id>", summary="One plan", responses=answers(description="the plan"))
 def get_plan(plan_id: Annotated[str, Path(max_length=64)]) -> PlanOut:
-    return PlanOut.model_validate(reads.plan(plan_id).to_dict())
+    return PlanOut.model_validate(reads.plan(plan_id).view())
 
 
 @app.get(

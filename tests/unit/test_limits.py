@@ -14,7 +14,7 @@ from renewal.domain.plans import plan_from_dict
 from renewal.usecases.checkout import CheckoutService, CheckoutSettings, SyncLimit
 from tests.unit.test_payments import ALICE, PLAN, T0, World
 
-OTHER = plan_from_dict({**PLAN.to_dict(), "plan_id": "eu-weekly-10gb", "name": "Europe weekly 10 GB"})
+OTHER = plan_from_dict({**PLAN.view(), "plan_id": "eu-weekly-10gb", "name": "Europe weekly 10 GB"})
 
 
 class TwoPlans:

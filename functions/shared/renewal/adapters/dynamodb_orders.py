@@ -239,12 +239,18 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def _actions(changes: dict[str, Any]) -> list[Any]:
+    """Update actions for `changes`, named as the Order's fields: only the model's declared
+    attributes (an unknown name is a programming error, refused before anything is written)."""
+    attributes = OrderModel.get_attributes()
+    unknown = set(changes) - set(attributes)
+    if unknown:
+        raise ValueError(f"orders have no attribute {sorted(unknown)}")
     actions = []
     if "status" in changes:  # only paid orders wait for activation (index by_awaiting)
         waiting = changes["status"] == "paid"
         actions.append(OrderModel.awaiting.set(AWAITING) if waiting else OrderModel.awaiting.remove())
     for name, value in changes.items():
-        attribute = getattr(OrderModel, name)
+        attribute = attributes[name]
         if isinstance(value, Bundle):
             value = BundleAttribute.from_bundle(value)
         actions.append(attribute.remove() if value is None else attribute.set(value))

@@ -78,6 +78,6 @@ def account_view(account: Account, bundles: Sequence[Bundle], now: datetime) -> 
         "status": balance.status,
         "remaining_data_mb": balance.remaining_data_mb,
         "expires_at": to_iso(balance.expires_at) if balance.expires_at else None,
-        "bundles": [b.to_view() for b in balance.bundles],
+        "bundles": [b.view() for b in balance.bundles],
         "email_status": account.email_status,
     }

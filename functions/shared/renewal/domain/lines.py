@@ -104,7 +104,7 @@ class Bundle:
             contributions.append(replace(c, remaining_mb=c.remaining_mb - drawn) if drawn else c)
         return replace(self, remaining_data_mb=self.remaining_data_mb - take, contributions=tuple(contributions))
 
-    def to_view(self) -> dict[str, Any]:
+    def view(self) -> dict[str, Any]:
         return {
             "region": self.region,
             "remaining_data_mb": self.remaining_data_mb,

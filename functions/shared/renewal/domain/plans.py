@@ -42,7 +42,7 @@ class Plan:
                 code="unsupported_currency",
             ) from None
 
-    def to_dict(self) -> dict[str, Any]:
+    def view(self) -> dict[str, Any]:
         return {
             "plan_id": self.plan_id,
             "name": self.name,
