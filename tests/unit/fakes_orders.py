@@ -275,8 +275,9 @@ class FakeReversals:
         if self.claims.get(reversal_id) == claimed_at:
             del self.claims[reversal_id]
 
-    def finish(self, reversal_id: str, *, mail_sent: bool) -> None:
-        self.items[reversal_id] = replace(self.items[reversal_id], status="done", mail_sent=mail_sent)
+    def finish(self, reversal: Reversal, *, mail_sent: bool) -> None:
+        rid = reversal.reversal_id
+        self.items[rid] = replace(self.items[rid], status="done", mail_sent=mail_sent)
 
     def pending_for_line(self, iccid: str) -> list[Reversal]:
         return sorted(

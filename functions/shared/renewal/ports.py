@@ -262,8 +262,8 @@ class ReversalStore(Protocol):
 
     def release_mail(self, reversal_id: str, claimed_at: datetime) -> None: ...
 
-    def finish(self, reversal_id: str, *, mail_sent: bool) -> None:
-        """Done: out of the pending index."""
+    def finish(self, reversal: Reversal, *, mail_sent: bool) -> None:
+        """Done: out of the pending index (and the reversal's line marked changed)."""
         ...
 
     def pending(self, created_before: datetime) -> list[Reversal]:

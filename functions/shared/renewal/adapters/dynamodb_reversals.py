@@ -138,12 +138,10 @@ class DynamoReversalStore:
         item = ReversalModel(reversal_id=reversal_id)
         release_mail_on(item, ReversalModel.mail_claimed_at, ReversalModel.mail_sent, claimed_at)
 
-    def finish(self, reversal_id: str, *, mail_sent: bool) -> None:
+    def finish(self, reversal: Reversal, *, mail_sent: bool) -> None:
         """Done, out of the pending index; the line is marked changed now, so reconciliation
         compares it with the network after the carrier has taken the reversal."""
-        reversal = self.get(reversal_id)
-        if reversal is None:
-            return
+        reversal_id = reversal.reversal_id
         now = utc_now()
         with TransactWrite(connection=transaction_connection()) as transaction:
             transaction.update(

@@ -148,8 +148,9 @@ class Reconciliation:
         those pending past `reversal_flag_after`; returns the lines any pending reversal is for."""
         if self._reversals is None:
             return set()
-        waiting = {r.iccid for r in self._reversals.pending(now + timedelta(seconds=1))}
-        for reversal in self._reversals.pending(now - self._settings.stuck_after):
+        pending = self._reversals.pending(now + timedelta(seconds=1))  # one read of the partition
+        waiting = {r.iccid for r in pending}
+        for reversal in (r for r in pending if r.created_at < now - self._settings.stuck_after):
             self._queue.enqueue_reversal(reversal.reversal_id)
             report.reversals_requeued.append(reversal.reversal_id)
             if now - reversal.created_at >= self._settings.reversal_flag_after:

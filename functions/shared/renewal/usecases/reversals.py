@@ -11,7 +11,7 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 
 from renewal.domain.mail import take_back_mail
-from renewal.domain.reversals import DONE
+from renewal.domain.reversals import DONE, Reversal
 from renewal.domain.timeutil import utc_now
 from renewal.ports import Carrier, Mailer, OrderStore, ReversalRequest, ReversalStore
 
@@ -63,8 +63,8 @@ class ReversalPush:
             self._reversals.carrier_done(reversal_id)
         mail_sent = reversal.mail_sent
         if reversal.notify and not mail_sent:
-            mail_sent = self._mail(reversal_id)
-        self._reversals.finish(reversal_id, mail_sent=mail_sent)
+            mail_sent = self._mail(reversal)
+        self._reversals.finish(reversal, mail_sent=mail_sent)
         return DONE
 
     def push_pending(self, iccid: str) -> None:
@@ -78,16 +78,15 @@ class ReversalPush:
         if len(pending) > 1:
             raise ReversalsPending(f"{len(pending) - 1} more reversals of {iccid} go to the carrier first")
 
-    def _mail(self, reversal_id: str) -> bool:
-        claimed_at = self._clock()
+    def _mail(self, reversal: Reversal) -> bool:
+        reversal_id, claimed_at = reversal.reversal_id, self._clock()
         if not self._reversals.claim_mail(reversal_id, claimed_at):
             current = self._reversals.get(reversal_id)
             if current is not None and not current.mail_sent:
                 raise MailPending(f"the mail of reversal {reversal_id} is claimed but not sent yet")
             return True
-        reversal = self._reversals.get(reversal_id)
-        order = self._orders.get(reversal.order_id) if reversal else None
-        if reversal is None or order is None or not order.email:
+        order = self._orders.get(reversal.order_id)
+        if order is None or not order.email:
             return False
         mail = take_back_mail(
             order, reversal.kind, reversal.amount, reversal.taken_mb, reversal.taken_s, reversal.left_mb,
